@@ -1,0 +1,124 @@
+"""API tokens: obtain (with a password), issue, authenticate, revoke.
+
+The REST and GraphQL services accept the same tokens (``Authorization: Bearer <token>``) and both
+authenticate through :func:`token_authenticate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db.models import Q
+from django.utils import timezone
+
+from domain.accounts import throttle
+from domain.accounts.models import ApiToken, User
+from domain.db import to_async
+from domain.errors import NotAuthenticated, NotFound
+from domain.permissions import require_authenticated
+
+TOKEN_PREFIX = "fdj_"  # noqa: S105 (a marker, not a secret)
+# last_used_at is written at most this often per token, so reads do not all become writes.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A new token. ``token`` is the secret itself: shown once, never stored."""
+
+    token: str
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSecret:
+    token: str
+    prefix: str
+    digest: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token_secret() -> TokenSecret:
+    """A fresh random token with what is stored of it (its prefix and digest)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return TokenSecret(token=token, prefix=token[:12], digest=_digest(token))
+
+
+def token_issue(*, user: Any, name: str = "", ttl: timedelta | None = None) -> IssuedToken:
+    """Issue a token for ``user``; it expires after ``ttl`` (default ``API_TOKEN_TTL``)."""
+    require_authenticated(user)
+    secret = new_token_secret()
+    ttl = ttl if ttl is not None else timedelta(seconds=settings.API_TOKEN_TTL)
+    record = ApiToken.objects.create(
+        user=user,
+        name=name.strip()[:100],
+        prefix=secret.prefix,
+        digest=secret.digest,
+        expires_at=timezone.now() + ttl if ttl else None,
+    )
+    return IssuedToken(
+        token=secret.token,
+        id=record.pk,
+        name=record.name,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+    )
+
+
+def token_obtain(*, username: str, password: str, client_ip: str, name: str = "") -> IssuedToken:
+    """Exchange a username and password for a new token.
+
+    Failed attempts are counted per username and client address; past the limit the answer is
+    :class:`RateLimited` whatever the password (:mod:`domain.accounts.throttle`).
+    """
+    throttle.check(username, client_ip)
+    user = authenticate(username=username, password=password)
+    if user is None:
+        throttle.record_failure(username, client_ip)
+        raise NotAuthenticated("Invalid username or password.")
+    throttle.record_success(username, client_ip)
+    return token_issue(user=user, name=name)
+
+
+def token_authenticate(token: str) -> User | None:
+    """The active user holding ``token``, or ``None``. One indexed query; ``last_used_at`` is
+    refreshed at most once a minute."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    record = ApiToken.objects.active().select_related("user").filter(digest=_digest(token)).first()
+    if record is None:
+        return None
+    now = timezone.now()
+    if record.last_used_at is None or now - record.last_used_at > _LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=record.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - _LAST_USED_RESOLUTION)
+        ).update(last_used_at=now)
+    return record.user
+
+
+def token_revoke(*, user: Any, token: str) -> None:
+    """Revoke ``token``, which must belong to ``user``. Revoking twice is not an error."""
+    require_authenticated(user)
+    updated = ApiToken.objects.filter(
+        user=user, digest=_digest(token), revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if not updated and not ApiToken.objects.filter(user=user, digest=_digest(token)).exists():
+        raise NotFound("No such token.")
+
+
+atoken_issue = to_async(token_issue)
+atoken_obtain = to_async(token_obtain)
+atoken_authenticate = to_async(token_authenticate)
+atoken_revoke = to_async(token_revoke)

@@ -1,0 +1,205 @@
+"""Caching in Redis through Django's cache framework, failing open.
+
+Two pieces:
+
+* :class:`FailOpenRedisCache`, the ``default`` cache backend. Django's Redis backend raises when
+  Redis is down; this one logs the outage once, answers every call as a miss (or a no-op) and stops
+  calling Redis for ``CACHE_RETRY_AFTER`` seconds so requests do not each wait for a timeout. The
+  first call after that window tries Redis again, so caching resumes on its own.
+* :class:`Namespace`, generation-keyed read-through caching. Every key embeds the namespace's
+  current generation; a write bumps the generation after its transaction commits, which makes every
+  older entry unreachable at once, in every process and every service. A reader that raced the write
+  can only have stored its stale value under the old generation, so no read after a successful
+  write is stale. A bump that fails because Redis is down is retried by the same process before its
+  next cache read; entries also expire after ``CACHE_TTL``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import transaction
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+class _Breaker:
+    """Process-wide state of one Redis location: up, or down until a moment."""
+
+    def __init__(self) -> None:
+        self.down_until = 0.0
+        self.failing = False
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self.down_until
+
+    def failed(self, location: str, exc: Exception) -> None:
+        retry_after = float(getattr(settings, "CACHE_RETRY_AFTER", 2.0))
+        self.down_until = time.monotonic() + retry_after
+        if not self.failing:
+            self.failing = True
+            logger.warning(
+                "cache unavailable, serving from the database: %s: %s",
+                exc.__class__.__name__,
+                exc,
+                extra={"cache_location": location},
+            )
+
+    def succeeded(self, location: str) -> None:
+        if self.failing:
+            self.failing = False
+            logger.info("cache available again", extra={"cache_location": location})
+
+
+# Django creates a cache backend object per thread *and* per async context, and the database
+# threads run each call in a fresh copy of the caller's context. Clients (with their connection
+# pools) and breakers are therefore shared per process and location, not kept on the backend.
+_shared_lock = threading.Lock()
+_clients: dict[tuple[Hashable, ...], RedisCacheClient] = {}
+_breakers: dict[str, _Breaker] = {}
+
+
+def _fail_open(method: Callable[..., Any], *, fallback: Any) -> Callable[..., Any]:
+    """Wrap a RedisCache method: a Redis failure returns ``fallback`` (called, if callable)."""
+    make_fallback = fallback if callable(fallback) else (lambda: fallback)
+
+    @functools.wraps(method)
+    def fail_open(self: FailOpenRedisCache, *args: Any, **kwargs: Any) -> Any:
+        return self._guard(make_fallback, functools.partial(method, **kwargs), *args)
+
+    return fail_open
+
+
+class FailOpenRedisCache(RedisCache):
+    """Django's Redis cache backend, except that an unavailable Redis is a miss, not an error."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._location = ",".join(self._servers)
+        identity = (tuple(self._servers), tuple(sorted(map(repr, self._options.items()))))
+        with _shared_lock:
+            if identity not in _clients:
+                _clients[identity] = self._class(self._servers, **self._options)
+            self._shared_client = _clients[identity]
+            self._breaker = _breakers.setdefault(self._location, _Breaker())
+
+    @property
+    def _cache(self) -> RedisCacheClient:  # type: ignore[override]
+        return self._shared_client
+
+    def is_available(self) -> bool:
+        """False while Redis is known to be down (the last call failed, recently)."""
+        return not self._breaker.failing or self._breaker.allows()
+
+    def _guard(self, fallback: Callable[[], Any], call: Callable[..., Any], *args: Any) -> Any:
+        if not self._breaker.allows():
+            return fallback()
+        try:
+            result = call(self, *args)
+        except RedisError as exc:
+            self._breaker.failed(self._location, exc)
+            return fallback()
+        self._breaker.succeeded(self._location)
+        return result
+
+    def get(self, key: str, default: Any = None, version: Any = None) -> Any:
+        return self._guard(lambda: default, RedisCache.get, key, default, version)
+
+    def set_many(
+        self, data: dict[str, Any], timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> list[str]:
+        return self._guard(lambda: list(data), RedisCache.set_many, data, timeout, version)
+
+    add = _fail_open(RedisCache.add, fallback=False)
+    set = _fail_open(RedisCache.set, fallback=None)
+    touch = _fail_open(RedisCache.touch, fallback=False)
+    delete = _fail_open(RedisCache.delete, fallback=False)
+    get_many = _fail_open(RedisCache.get_many, fallback=dict)
+    has_key = _fail_open(RedisCache.has_key, fallback=False)
+    # None when Redis is unavailable; ValueError, as in Django, when the key is missing.
+    incr = _fail_open(RedisCache.incr, fallback=None)
+    delete_many = _fail_open(RedisCache.delete_many, fallback=None)
+    clear = _fail_open(RedisCache.clear, fallback=False)
+
+    def publish(self, channel: str, message: str) -> int | None:
+        """Publish on Redis pub/sub: the number of receivers, ``None`` if Redis is unavailable."""
+
+        def publish(backend: FailOpenRedisCache) -> int:
+            return backend._cache.get_client(write=True).publish(channel, message)
+
+        return self._guard(lambda: None, publish)
+
+    def ping(self) -> None:
+        """Raise :class:`RedisError` unless Redis answers (health checks bypass the breaker)."""
+        self._cache.get_client(write=True).ping()
+
+
+class Namespace:
+    """Generation-keyed read-through caching for one family of reads (see the module docstring)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._generation_key = f"{name}:generation"
+        # A bump that could not reach Redis; retried before this process trusts the cache again.
+        self._bump_pending = False
+
+    def get_or_set(self, kind: str, args: tuple[Hashable, ...], produce: Callable[[], T]) -> T:
+        """Return the cached value for ``(kind, args)``, or ``produce()`` it and cache it."""
+        generation = self._generation()
+        if generation is None:
+            return produce()
+        key = self._key(generation, kind, args)
+        value = cache.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        value = produce()
+        cache.set(key, value, settings.CACHE_TTL)
+        return value
+
+    def invalidate(self) -> None:
+        """Make every entry stale once the current transaction commits (at once outside one)."""
+        transaction.on_commit(self._bump, robust=True)
+
+    def _bump(self) -> None:
+        try:
+            bumped = cache.incr(self._generation_key)
+        except ValueError:
+            # No generation yet (never read, or evicted): the next reader starts a fresh one.
+            bumped = 0
+        if bumped is None:
+            self._bump_pending = True
+            logger.warning("cache invalidation of %r deferred until Redis answers", self.name)
+        else:
+            self._bump_pending = False
+
+    def _generation(self) -> int | None:
+        """Return the current generation, or ``None`` when the cache must not be used now."""
+        if self._bump_pending:
+            self._bump()
+            if self._bump_pending:
+                return None
+        generation = cache.get(self._generation_key)
+        if generation is None:
+            # Start from the clock, so a generation key lost to eviction can never come back to a
+            # number older entries were stored under.
+            cache.add(self._generation_key, time.time_ns(), timeout=None)
+            generation = cache.get(self._generation_key)
+        return generation
+
+    def _key(self, generation: int, kind: str, args: tuple[Hashable, ...]) -> str:
+        digest = hashlib.blake2b(repr(args).encode(), digest_size=16).hexdigest()
+        return f"{self.name}:{generation}:{kind}:{digest}"

@@ -1,0 +1,97 @@
+"""Typed readers for configuration that comes from the environment (12-factor).
+
+Each reader names the variable in its error, so a bad deployment fails at start-up with a message
+that says what to fix instead of a traceback from deep inside Django.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_required(name: str, why: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(f"Set the {name} environment variable: {why}")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def postgres_from_env() -> dict[str, str]:
+    """Return NAME/USER/PASSWORD/HOST/PORT from DATABASE_URL, or from the POSTGRES_* variables.
+
+    DATABASE_URL wins when set: ``postgres://user:password@host:5432/name``.
+    """
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
+            raise ImproperlyConfigured(
+                f"DATABASE_URL must be a postgres:// URL; PostgreSQL is the only database "
+                f"supported, not {parts.scheme!r}."
+            )
+        return {
+            "NAME": unquote(parts.path.lstrip("/")) or "postgres",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "localhost",
+            "PORT": str(parts.port or 5432),
+        }
+    return {
+        "NAME": env_str("POSTGRES_DB", "fastdjango"),
+        "USER": env_str("POSTGRES_USER", "fastdjango"),
+        "PASSWORD": env_str("POSTGRES_PASSWORD"),
+        "HOST": env_str("POSTGRES_HOST", "localhost"),
+        "PORT": env_str("POSTGRES_PORT", "5432"),
+    }

@@ -1,0 +1,129 @@
+"""Keyset ("cursor") pagination, shared by REST and GraphQL.
+
+A page ends with an opaque cursor naming the ordering and the last row's sort value and id; the next
+page starts strictly after that row. Unlike OFFSET, pages stay stable while rows are added, and
+every page costs the same whatever its depth. Sort keys may be nullable (NULLs sort last in both
+directions) and the id breaks ties, so the order is total.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from django.conf import settings
+from django.db.models import F, Model, Q, QuerySet
+
+from domain.errors import InvalidInput
+
+T = TypeVar("T")
+R = TypeVar("R")
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    field: str
+    descending: bool
+    kind: Literal["datetime", "str", "int"]
+    nullable: bool = False
+
+    def order_by(self) -> tuple[Any, Any]:
+        expression = F(self.field)
+        if self.descending:
+            return expression.desc(nulls_last=self.nullable or None), F("id").desc()
+        return expression.asc(nulls_last=self.nullable or None), F("id").asc()
+
+    def after(self, value: Any, pk: int) -> Q:
+        """Rows strictly after ``(value, pk)`` in this order."""
+        beyond = "lt" if self.descending else "gt"
+        if value is None:
+            return Q(**{f"{self.field}__isnull": True, f"id__{beyond}": pk})
+        condition = Q(**{f"{self.field}__{beyond}": value}) | Q(
+            **{self.field: value, f"id__{beyond}": pk}
+        )
+        if self.nullable:
+            condition |= Q(**{f"{self.field}__isnull": True})
+        return condition
+
+    def encode(self, value: Any) -> Any:
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    def decode(self, raw: Any) -> Any:
+        if raw is None and self.nullable:
+            return None
+        if self.kind == "datetime" and isinstance(raw, str):
+            return datetime.fromisoformat(raw)
+        if self.kind == "str" and isinstance(raw, str):
+            return raw
+        if self.kind == "int" and isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        raise ValueError(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    next_cursor: str | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    def map(self, convert: Callable[[T], R]) -> Page[R]:
+        return Page(items=tuple(convert(item) for item in self.items), next_cursor=self.next_cursor)
+
+
+def clamp_limit(limit: int | None) -> int:
+    """The page size to use: the default when none was asked for, else ``limit`` if allowed."""
+    if limit is None:
+        return settings.PAGE_SIZE_DEFAULT
+    if not 1 <= limit <= settings.PAGE_SIZE_MAX:
+        raise InvalidInput.field("limit", f"Must be between 1 and {settings.PAGE_SIZE_MAX}.")
+    return limit
+
+
+def encode_cursor(ordering: str, value: Any, pk: int) -> str:
+    raw = json.dumps([ordering, value, pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, ordering: str, key: SortKey) -> tuple[Any, int]:
+    invalid = InvalidInput.field("cursor", "Not a cursor from this list; start again without it.")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, raw_value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if name != ordering or not isinstance(pk, int) or isinstance(pk, bool):
+            raise invalid
+        return key.decode(raw_value), pk
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise invalid from None
+
+
+def paginate(
+    queryset: QuerySet[M],
+    *,
+    orderings: dict[str, SortKey],
+    ordering: str,
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[M], str | None]:
+    """Return one page of ``queryset`` in ``ordering`` and the cursor of the next page, if any."""
+    key = orderings.get(ordering)
+    if key is None:
+        raise InvalidInput.field("ordering", f"Must be one of: {', '.join(orderings)}.")
+    queryset = queryset.order_by(*key.order_by())
+    if cursor:
+        value, pk = decode_cursor(cursor, ordering, key)
+        queryset = queryset.filter(key.after(value, pk))
+    rows = list(queryset[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, encode_cursor(ordering, key.encode(getattr(last, key.field)), last.pk)

@@ -1,0 +1,191 @@
+"""Django settings for the Fast Django domain, read from the environment.
+
+Every service (admin, REST, GraphQL, the migration job) runs on these settings; the admin service
+adds what only it needs in ``admin_site.settings``. Every variable is listed with its default in
+``.env.example`` at the repository root.
+
+https://docs.djangoproject.com/en/5.2/ref/settings/
+"""
+
+from __future__ import annotations
+
+from domain.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_required,
+    env_str,
+    postgres_from_env,
+)
+from domain.observability import logging_config
+
+# GENERAL
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+
+# Names this process in logs and in PostgreSQL's pg_stat_activity.application_name.
+SERVICE_NAME = env_str("SERVICE_NAME", "fastdjango")
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
+# Production refuses to start without one: a default would silently sign sessions with a known key.
+SECRET_KEY = (
+    (env_str("DJANGO_SECRET_KEY") or "django-insecure-development-only-key")
+    if DEBUG
+    else env_required(
+        "DJANGO_SECRET_KEY",
+        "it signs sessions and CSRF tokens and is required when DJANGO_DEBUG is off. "
+        "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'",
+    )
+)
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["*"] if DEBUG else ["localhost", "127.0.0.1"])
+# https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+TIME_ZONE = "UTC"
+USE_TZ = True
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+
+# APPS
+# ------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.postgres",
+    "domain.core",
+    "domain.accounts",
+    "domain.blog",
+]
+
+# https://docs.djangoproject.com/en/5.2/topics/auth/customizing/#substituting-a-custom-user-model
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#password-validation
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+
+# DATABASE
+# ------------------------------------------------------------------------------
+# PostgreSQL only. Connections come from psycopg's pool (one per process): the admin's WSGI workers
+# and the API services' database threads check a connection out for one unit of work and give it
+# back at once, so a process needs as many connections as it has database threads, not one per
+# request. Size it so that, summed over every process, it fits PostgreSQL's max_connections
+# (docs/architecture.md works the numbers). DB_POOL=false falls back to persistent connections.
+# https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
+DB_POOL = env_bool("DB_POOL", default=True)
+DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 1, minimum=0)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10, minimum=1)
+# Database threads per API process; more threads than pooled connections would only queue on the
+# pool, so the default is the pool's size.
+DB_THREADS = env_int("DB_THREADS", DB_POOL_MAX_SIZE, minimum=1)
+
+_db_options: dict[str, object] = {
+    "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5, minimum=1),
+    "application_name": SERVICE_NAME,
+}
+_statement_timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
+if _statement_timeout_ms:
+    _db_options["options"] = f"-c statement_timeout={_statement_timeout_ms}"
+if DB_POOL:
+    _db_options["pool"] = {
+        "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        # Seconds a request waits for a free connection before it fails with a 503.
+        "timeout": env_float("DB_POOL_TIMEOUT", 5.0),
+        "name": SERVICE_NAME,
+    }
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        **postgres_from_env(),
+        # The pool requires CONN_MAX_AGE = 0; without a pool, keep connections for a minute.
+        "CONN_MAX_AGE": 0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        # With the pool this makes it check each connection as it is handed out, so a restarted
+        # PostgreSQL costs no failed request once it is back.
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": _db_options,
+    }
+}
+
+# CACHE
+# ------------------------------------------------------------------------------
+# Redis through Django's cache framework, failing open: when Redis does not answer, reads and
+# writes go to PostgreSQL and the failure is logged (domain.cache).
+# https://docs.djangoproject.com/en/5.2/topics/cache/#redis
+REDIS_URL = env_str("REDIS_URL", "redis://localhost:6379/0")
+CACHE_TTL = env_int("CACHE_TTL", 300, minimum=1)
+CACHES = {
+    "default": {
+        "BACKEND": "domain.cache.FailOpenRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "fastdjango",
+        "TIMEOUT": CACHE_TTL,
+        "OPTIONS": {
+            # Short timeouts: a slow Redis must not make a request slower than PostgreSQL would.
+            "socket_connect_timeout": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
+            "socket_timeout": env_float("REDIS_TIMEOUT", 0.5),
+        },
+    }
+}
+# After a Redis failure, skip Redis for this many seconds instead of paying a timeout per request.
+CACHE_RETRY_AFTER = env_float("CACHE_RETRY_AFTER", 2.0)
+
+# SECURITY
+# ------------------------------------------------------------------------------
+# The services sit behind a TLS-terminating proxy (the gateway, or a load balancer in front of it)
+# that sets X-Forwarded-Proto; the services themselves are never published.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# DJANGO_HTTPS says the public URL is https://: cookies are then sent over TLS only. Off for a
+# plain-HTTP gateway on localhost, on by default everywhere else.
+HTTPS = env_bool("DJANGO_HTTPS", default=not DEBUG)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-ssl-redirect
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=HTTPS)
+# Container health checks talk plain HTTP from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^admin/health/"]
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 3600 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# API
+# ------------------------------------------------------------------------------
+# Failed logins allowed per username and client address within the window, then 429.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
+# Largest page a client may ask for, and the page size when it asks for none.
+PAGE_SIZE_MAX = env_int("PAGE_SIZE_MAX", 100, minimum=1)
+PAGE_SIZE_DEFAULT = env_int("PAGE_SIZE_DEFAULT", 20, minimum=1)
+# Request bodies larger than this are refused with 413 by the API services.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+# Lifetime of an API token, in seconds (0: tokens never expire).
+API_TOKEN_TTL = env_int("API_TOKEN_TTL", 30 * 86_400, minimum=0)
+# How long a used Idempotency-Key is remembered.
+IDEMPOTENCY_KEY_TTL = env_int("IDEMPOTENCY_KEY_TTL", 86_400, minimum=60)
+
+# LOGGING
+# ------------------------------------------------------------------------------
+# LOG_FORMAT=json writes one JSON object per line; text is for people reading a terminal.
+LOGGING = logging_config(
+    level=env_str("LOG_LEVEL", "INFO").upper(),
+    json_lines=env_str("LOG_FORMAT", "text").lower() == "json",
+)
