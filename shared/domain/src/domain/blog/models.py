@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.validators import MinLengthValidator
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -77,7 +77,9 @@ class Post(models.Model):
     title = models.CharField(max_length=200, validators=[MinLengthValidator(1)])
     slug = models.SlugField(max_length=220, unique=True)
     summary = models.CharField(max_length=500, blank=True)
-    body = models.TextField(blank=True)
+    body = models.TextField(
+        blank=True, max_length=100_000, validators=[MaxLengthValidator(100_000)]
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     read_time_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
@@ -150,7 +152,7 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
     )
-    body = models.TextField(max_length=5000)
+    body = models.TextField(max_length=5000, validators=[MaxLengthValidator(5000)])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = CommentQuerySet.as_manager()
