@@ -152,7 +152,7 @@ def wait_for_redis() -> None:
         try:
             backend.ping()
             return
-        except Exception:  # noqa: BLE001
+        except Exception:
             time.sleep(0.1)
     raise AssertionError("Redis did not come back")
 

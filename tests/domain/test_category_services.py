@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_create_under_a_parent(editor):
     root = category_create(actor=editor, name="Programming")
     child = category_create(actor=editor, name="Python", parent="programming")
-    assert root.slug == "programming" and child.parent_id == root.id
+    assert root.slug == "programming"
+    assert child.parent_id == root.id
     assert category_create(actor=editor, name="Python", parent="programming").slug == "python-2"
 
 

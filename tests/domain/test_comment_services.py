@@ -14,7 +14,8 @@ def test_add_a_comment(user, other_user):
     post = make_post(user)
     view = comment_add(author=other_user, post_slug=post.slug, body="  Great post  ")
     assert view.body == "Great post"
-    assert view.author.username == "bob" and view.post_id == post.pk
+    assert view.author.username == "bob"
+    assert view.post_id == post.pk
 
 
 def test_comments_need_a_visible_post_an_author_and_a_body(user, other_user, anonymous):
@@ -35,4 +36,5 @@ def test_comment_idempotency(user):
     post = make_post(user)
     first = comment_add(author=user, post_slug=post.slug, body="once", idempotency_key="c1")
     second = comment_add(author=user, post_slug=post.slug, body="once", idempotency_key="c1")
-    assert first.id == second.id and Comment.objects.count() == 1
+    assert first.id == second.id
+    assert Comment.objects.count() == 1

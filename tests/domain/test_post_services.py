@@ -32,7 +32,8 @@ def test_create_makes_a_draft_with_a_slug_tags_and_category(user):
     )
     assert view.slug == "hello-world"
     assert view.title == "Hello, World!"
-    assert view.status == "draft" and view.published_at is None
+    assert view.status == "draft"
+    assert view.published_at is None
     assert view.read_time_minutes == 2
     assert view.author.username == "alice"
     assert view.category.slug == "python"
@@ -42,7 +43,8 @@ def test_create_makes_a_draft_with_a_slug_tags_and_category(user):
 
 def test_create_published(user):
     view = post_create(author=user, title="Live", publish=True)
-    assert view.status == "published" and view.published_at is not None
+    assert view.status == "published"
+    assert view.published_at is not None
 
 
 def test_slugs_stay_unique_for_equal_titles(user):
@@ -130,7 +132,9 @@ def test_update_changes_only_what_is_passed(user):
     assert view.summary == "keep"
     assert [t.slug for t in view.tags] == ["a"]
     view = post_update(actor=user, slug=post.slug, category=None, tags=[], new_slug="moved")
-    assert view.category is None and view.tags == () and view.slug == "moved"
+    assert view.category is None
+    assert view.tags == ()
+    assert view.slug == "moved"
 
 
 def test_update_to_a_taken_slug_is_a_conflict(user):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from domain.blog.models import Category, Comment, Post, Tag
 from tests.factories import make_category, make_comment, make_post, make_posts

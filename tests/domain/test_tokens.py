@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_token_is_stored_hashed_and_authenticates(user):
     issued = token_issue(user=user, name="laptop")
     stored = ApiToken.objects.get()
-    assert issued.token.startswith("fdj_") and len(issued.token) > 40
+    assert issued.token.startswith("fdj_")
+    assert len(issued.token) > 40
     assert stored.digest == hashlib.sha256(issued.token.encode()).hexdigest()
     assert issued.token not in {stored.digest, stored.prefix}
     assert stored.prefix == issued.token[:12]

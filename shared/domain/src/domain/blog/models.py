@@ -132,8 +132,7 @@ class Post(models.Model):
         """Keep the derived fields true whoever saves: the read time follows the body, and a
         published post always has a publication date."""
         derived = set()
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+        if self._date_publication():
             derived.add("published_at")
         if update_fields is None or "body" in update_fields:
             self.read_time_minutes = read_time_minutes(self.body)
@@ -141,6 +140,17 @@ class Post(models.Model):
         if update_fields is not None:
             update_fields = {*update_fields, *derived}
         super().save(*args, update_fields=update_fields, **kwargs)
+
+    def clean(self) -> None:
+        # Before constraint validation, so the admin's form accepts "published" with no date.
+        self._date_publication()
+
+    def _date_publication(self) -> bool:
+        """Give a published post without a date the current time; ``True`` if it did."""
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+            return True
+        return False
 
     @property
     def is_published(self) -> bool:

@@ -67,10 +67,18 @@ class CategoryQuerySet(models.QuerySet["Category"]):
 
 class TagQuerySet(models.QuerySet["Tag"]):
     def with_counts(self) -> TagQuerySet:
-        """Annotate ``post_count``: published posts carrying each tag."""
-        return self.annotate(
-            post_count=Count("posts", filter=Q(posts__status="published"), distinct=True)
+        """Annotate ``post_count``: published posts carrying each tag (a correlated subquery, so
+        the QuerySet keeps its ordering and needs no GROUP BY)."""
+        from domain.blog.models import Post
+
+        published = (
+            Post.tags.through.objects.filter(tag=OuterRef("pk"), post__status="published")
+            .order_by()
+            .values("tag")
+            .annotate(n=Count("*"))
+            .values("n")
         )
+        return self.annotate(post_count=Coalesce(Subquery(published), 0))
 
     def used(self) -> TagQuerySet:
         return self.filter(posts__status="published").distinct()
