@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from testcontainers.core.container import DockerContainer
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.community.redis import RedisContainer
+from testcontainers.core.container import DockerContainer
 
 POSTGRES_IMAGE = os.environ.get("POSTGRES_IMAGE", "postgres:17")
 REDIS_IMAGE = os.environ.get("REDIS_IMAGE", "redis:8")
