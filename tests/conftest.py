@@ -3,6 +3,7 @@ tests/infra.py), a clean cache per test, and the users most tests need."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,6 @@ def backing() -> Iterator[Backing]:
 
 def point_django_at(backing: Backing) -> None:
     """Aim Django's settings at the test PostgreSQL and Redis before anything connects."""
-    import os
 
     from django.conf import settings
 
@@ -56,8 +56,18 @@ def _fresh_cache(request: pytest.FixtureRequest) -> Iterator[None]:
 
     for breaker in domain_cache._breakers.values():
         breaker.down_until, breaker.failing = 0.0, False
-    cache.clear()
+    clear_test_keys(cache)
     yield
+
+
+def clear_test_keys(cache: Any) -> None:
+    """Delete the keys under the tests' prefix (not FLUSHDB: the Redis may be shared)."""
+    from django.conf import settings
+
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture

@@ -14,15 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+# testcontainers reads these when imported. The containers' ports are published on 127.0.0.1
+# and must be reached there: this machine has a /.dockerenv file, from which testcontainers would
+# otherwise conclude it runs inside a container and aim at the bridge gateway instead.
+os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
+
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.community.redis import RedisContainer
 from testcontainers.core.container import DockerContainer
 
 POSTGRES_IMAGE = os.environ.get("POSTGRES_IMAGE", "postgres:17")
 REDIS_IMAGE = os.environ.get("REDIS_IMAGE", "redis:8")
-
-# testcontainers must reach containers at the loopback address, nowhere else.
-os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 
 
 def free_port() -> int:
@@ -33,7 +36,9 @@ def free_port() -> int:
 
 def _loopback_only(container: DockerContainer, port: int, host_port: int | None = None) -> None:
     """Publish ``port`` on 127.0.0.1 (testcontainers would publish it on every interface)."""
-    container.ports[port] = ("127.0.0.1", host_port)  # type: ignore[assignment]
+    for key in [key for key in container.ports if str(key).split("/")[0] == str(port)]:
+        del container.ports[key]
+    container.ports[str(port)] = ("127.0.0.1", host_port)  # type: ignore[assignment]
 
 
 @dataclass

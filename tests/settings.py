@@ -20,3 +20,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# Tests clear only their own keys, so a Redis shared with a development server keeps its data.
+CACHES["default"]["KEY_PREFIX"] = "fastdjango-test"  # noqa: F405

@@ -141,6 +141,8 @@ class QueryLog:
     count: int = 0
     seconds: float = 0.0
     statements: list[str] = field(default_factory=list)
+    # The log of an enclosing track_queries() block, which sees these statements too.
+    parent: QueryLog | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(
@@ -150,12 +152,17 @@ class QueryLog:
         try:
             return execute(sql, params, many, context)
         finally:
-            elapsed = time.perf_counter() - started
-            with self._lock:
-                self.count += 1
-                self.seconds += elapsed
-                if self.capture:
-                    self.statements.append(sql)
+            self.record(sql, time.perf_counter() - started)
+
+    def record(self, sql: str, seconds: float) -> None:
+        log: QueryLog | None = self
+        while log is not None:
+            with log._lock:
+                log.count += 1
+                log.seconds += seconds
+                if log.capture:
+                    log.statements.append(sql)
+            log = log.parent
 
 
 _query_log: contextvars.ContextVar[QueryLog | None] = contextvars.ContextVar(
@@ -165,8 +172,12 @@ _query_log: contextvars.ContextVar[QueryLog | None] = contextvars.ContextVar(
 
 @contextmanager
 def track_queries(*, capture: bool = False) -> Iterator[QueryLog]:
-    """Count (and with ``capture``, record) the statements run by :func:`run` in this context."""
-    log = QueryLog(capture=capture)
+    """Count (and with ``capture``, record) the statements run by :func:`run` in this context.
+
+    Blocks nest: a request's own log (kept by the API services' middleware) also counts into a
+    block a test opened around the request.
+    """
+    log = QueryLog(capture=capture, parent=_query_log.get())
     token = _query_log.set(log)
     try:
         yield log

@@ -131,7 +131,9 @@ CACHES = {
     "default": {
         "BACKEND": "domain.cache.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "fastdjango",
+        # Deployments sharing one Redis need distinct prefixes (the live comment feed's
+        # channel name carries it too).
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "fastdjango"),
         "TIMEOUT": CACHE_TTL,
         "OPTIONS": {
             # Short timeouts: a slow Redis must not make a request slower than PostgreSQL would.

@@ -66,13 +66,14 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class PayloadTooLarge(Exception):
-    pass
-
-
 class BodySizeLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413, whether announced by Content-Length or
-    streamed, before the application buffers them."""
+    streamed, before the application buffers them.
+
+    A streamed body that crosses the limit is answered here at once; the application is told the
+    client went away (``http.disconnect``) and anything it still sends is dropped, so no framework
+    can turn the refusal into a 400 or a 500.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -88,27 +89,31 @@ class BodySizeLimitMiddleware:
             return
         received = 0
         response_started = False
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLarge
+                    refused = True
+                    if not response_started:
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal response_started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except PayloadTooLarge:
-            if not response_started:
-                await self._refuse(send)
+        await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
@@ -117,6 +122,8 @@ class BodySizeLimitMiddleware:
                 "title": "Payload Too Large",
                 "status": 413,
                 "detail": f"The request body is larger than {self.max_bytes} bytes.",
+                "code": "payload_too_large",
+                "request_id": request_id_var.get(),
             }
         ).encode()
         await send(

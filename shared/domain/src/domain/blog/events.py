@@ -13,11 +13,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Self
 
+from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
-COMMENT_ADDED_CHANNEL = "fastdjango:blog:comment-added"
+# Namespaced like the cache keys, so deployments sharing a Redis do not hear each other.
+COMMENT_ADDED_CHANNEL = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:blog:comment-added"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -49,6 +49,10 @@ class CategoryQuerySet(models.QuerySet["Category"]):
         """The category with ``slug`` and all its descendants, in one recursive query."""
         # The slug is a bound parameter, never interpolated.
         return self.filter(id__in=RawSQL(_SUBTREE_SQL, [slug]))  # noqa: S611
+
+    def with_parent_slug(self) -> CategoryQuerySet:
+        """Annotate ``parent_slug`` (one LEFT JOIN), which read models carry beside the id."""
+        return self.annotate(parent_slug=F("parent__slug"))
 
     def with_counts(self) -> CategoryQuerySet:
         """Annotate ``post_count``: published posts filed directly under each category."""
@@ -135,7 +139,7 @@ class PostQuerySet(models.QuerySet["Post"]):
         """Load author, category and tags with the posts: three queries for any number."""
         from domain.blog.models import Tag
 
-        return self.select_related("author", "category").prefetch_related(
+        return self.select_related("author", "category__parent").prefetch_related(
             Prefetch("tags", queryset=Tag.objects.order_by("name"))
         )
 

@@ -37,17 +37,25 @@ class CategoryRecord:
     name: str
     description: str
     parent_id: int | None
+    parent_slug: str | None
     is_active: bool
     post_count: int | None = None
 
     @classmethod
     def of(cls, category: Category) -> CategoryRecord:
+        """Build from a category loaded ``with_parent_slug()`` or with its parent selected."""
+        parent_slug = getattr(category, "parent_slug", None)
+        if parent_slug is None and category.parent_id is not None:
+            if not type(category).parent.is_cached(category):
+                raise ValueError("Load categories with_parent_slug() or select_related('parent').")
+            parent_slug = category.parent.slug
         return cls(
             id=category.pk,
             slug=category.slug,
             name=category.name,
             description=category.description,
             parent_id=category.parent_id,
+            parent_slug=parent_slug,
             is_active=category.is_active,
             post_count=getattr(category, "post_count", None),
         )

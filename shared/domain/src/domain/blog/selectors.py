@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Window
+from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
 from domain.blog.cache import blog_cache
@@ -174,7 +174,9 @@ def category_tree() -> tuple[CategoryNode, ...]:
     """The active categories as a forest, each with its published post count. Cached."""
 
     def load() -> tuple[CategoryNode, ...]:
-        categories = list(Category.objects.active().with_counts().order_by("name"))
+        categories = list(
+            Category.objects.active().with_counts().with_parent_slug().order_by("name")
+        )
         children: dict[int | None, list[Category]] = defaultdict(list)
         for category in categories:
             children[category.parent_id].append(category)
@@ -195,7 +197,7 @@ def category_tree() -> tuple[CategoryNode, ...]:
 
 def category_detail(*, viewer: Any, slug: str) -> CategoryRecord:
     def load() -> CategoryRecord | None:
-        category = Category.objects.with_counts().filter(slug=slug).first()
+        category = Category.objects.with_counts().with_parent_slug().filter(slug=slug).first()
         return CategoryRecord.of(category) if category else None
 
     record = blog_cache.get_or_set("category", (slug,), load)
@@ -242,16 +244,20 @@ def authors_by_ids(ids: Iterable[int]) -> dict[int, AuthorRecord]:
 
 
 def categories_by_ids(ids: Iterable[int]) -> dict[int, CategoryRecord]:
-    return {c.pk: CategoryRecord.of(c) for c in Category.objects.filter(pk__in=set(ids))}
+    categories = Category.objects.with_parent_slug().filter(pk__in=set(ids))
+    return {c.pk: CategoryRecord.of(c) for c in categories}
 
 
 def categories_by_slugs(slugs: Iterable[str]) -> dict[str, CategoryRecord]:
-    return {c.slug: CategoryRecord.of(c) for c in Category.objects.filter(slug__in=set(slugs))}
+    categories = Category.objects.with_parent_slug().filter(slug__in=set(slugs))
+    return {c.slug: CategoryRecord.of(c) for c in categories}
 
 
 def category_children_by_ids(ids: Iterable[int]) -> dict[int, list[CategoryRecord]]:
     grouped: dict[int, list[CategoryRecord]] = defaultdict(list)
-    children = Category.objects.active().filter(parent_id__in=set(ids)).order_by("name")
+    children = (
+        Category.objects.active().with_parent_slug().filter(parent_id__in=set(ids)).order_by("name")
+    )
     for child in children:
         grouped[child.parent_id].append(CategoryRecord.of(child))  # type: ignore[index]
     return grouped
@@ -306,6 +312,33 @@ def published_posts_by_category_ids(
     return grouped
 
 
+def published_post_counts_by_category_ids(ids: Iterable[int]) -> dict[int, int]:
+    """Published posts filed directly under each category (``CategoryRecord.post_count``, for
+    records read without it); a category without any is absent."""
+    counts = (
+        Post.objects.published()
+        .filter(category_id__in=set(ids))
+        .order_by()
+        .values("category_id")
+        .annotate(n=Count("*"))
+        .values_list("category_id", "n")
+    )
+    return dict(counts)
+
+
+def published_post_counts_by_tag_ids(ids: Iterable[int]) -> dict[int, int]:
+    """Published posts carrying each tag (``TagRecord.post_count``, for records read without
+    it); a tag without any is absent."""
+    counts = (
+        Post.tags.through.objects.filter(tag_id__in=set(ids), post__status="published")
+        .order_by()
+        .values("tag_id")
+        .annotate(n=Count("post_id", distinct=True))
+        .values_list("tag_id", "n")
+    )
+    return dict(counts)
+
+
 def posts_by_ids(ids: Iterable[int], *, viewer: Any) -> dict[int, PostRecord]:
     posts = Post.objects.visible_to(viewer).filter(pk__in=set(ids)).with_counts()
     return {post.pk: PostRecord.of(post) for post in posts}
@@ -327,3 +360,5 @@ atags_by_post_ids = to_async(tags_by_post_ids)
 acomments_by_post_ids = to_async(comments_by_post_ids)
 apublished_posts_by_category_ids = to_async(published_posts_by_category_ids)
 aposts_by_ids = to_async(posts_by_ids)
+apublished_post_counts_by_category_ids = to_async(published_post_counts_by_category_ids)
+apublished_post_counts_by_tag_ids = to_async(published_post_counts_by_tag_ids)
