@@ -1,0 +1,1 @@
+"""The Fast Django REST service: FastAPI over the shared Django domain (see docs/rest.md)."""

@@ -1,0 +1,61 @@
+"""The ASGI application: ``rest_api.main:app`` (``python -m rest_api`` serves it).
+
+Paths carry the ``/api`` prefix themselves: the gateway forwards ``/api/...`` unchanged, so links,
+``/api/docs`` and the OpenAPI URL are the same through the gateway and without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from domain.asgi import setup_django
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    from domain import db
+
+    # Stop the database threads, then close the connection pool, so PostgreSQL sees clean
+    # disconnects rather than broken connections at every deploy.
+    await db.shutdown()
+
+
+def create_app() -> FastAPI:
+    setup_django()
+    # Django must be set up before anything imports models.
+    from django.conf import settings
+
+    from domain.asgi.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+    from rest_api import openapi, problems
+    from rest_api.routers import api_router, health_router
+
+    app = FastAPI(
+        title="Fast Django REST API",
+        version=version("fastdjango-rest"),
+        description=openapi.DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
+        redoc_url="/api/redoc",
+        lifespan=lifespan,
+        # A redirect to the slash-less URL would be built from the Host header; a 404 is honest.
+        redirect_slashes=False,
+    )
+    app.include_router(api_router)
+    app.include_router(health_router)
+    problems.install(app)
+    openapi.install(app)
+    # Outermost last: request context (ID, query count, access log), then the catch-all 500, then
+    # the body limit, so even a refused body is logged with its request ID.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES)
+    app.add_middleware(problems.UnhandledErrorMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+app = create_app()

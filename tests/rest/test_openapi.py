@@ -1,0 +1,69 @@
+"""The OpenAPI document is valid, documents every route with its errors as problem details, and
+the interactive docs load it from the prefixed URL the gateway serves."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+@pytest.fixture
+def schema(app):
+    return app.openapi()
+
+
+def test_the_schema_is_valid_openapi(schema):
+    validate(schema)
+    assert schema["openapi"].startswith("3.1")
+
+
+def test_every_route_is_documented(app, schema):
+    documented = {
+        (path, method.upper())
+        for path, operations in schema["paths"].items()
+        for method in operations
+    }
+    routes = {
+        (route.path, method)
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, APIRoute)
+        for method in route.methods
+    }
+    assert routes == documented
+    assert len(documented) == 23
+
+
+def test_every_error_response_is_a_problem(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and path != "/api/health/ready":
+                    assert response["content"] == {
+                        "application/problem+json": {"schema": PROBLEM}
+                    }, (method, path, status)
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+def test_api_routes_declare_the_bearer_scheme(schema):
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert schema["paths"]["/api/v1/me"]["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_reads_document_their_etags(schema):
+    responses = schema["paths"]["/api/v1/posts/{slug}"]["get"]["responses"]
+    assert "ETag" in responses["200"]["headers"]
+    assert "304" in responses
+
+
+async def test_the_docs_page_loads_the_prefixed_schema(client):
+    response = await client.get("/api/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "'/api/openapi.json'" in response.text or '"/api/openapi.json"' in response.text
+    assert (await client.get("/api/openapi.json")).json()["info"]["title"]
+    assert (await client.get("/api/redoc")).status_code == 200

@@ -1,0 +1,60 @@
+"""What a read costs in SQL: a list page is a constant number of statements whatever its size,
+and a cached read runs none."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.db import run
+from tests.factories import make_category, make_comment, make_post, make_posts
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def rich_posts(author, count: int) -> None:
+    """``count`` posts, each with a category, three tags and a comment."""
+    for post in make_posts(author, count, category=make_category(), tags=["a", "b", "c"]):
+        make_comment(post, author)
+
+
+async def page_cost(client, sql_count, expected_items: int) -> int:
+    response = await client.get("/api/v1/posts?limit=20")
+    items = response.json()["items"]
+    assert len(items) == expected_items
+    assert all(len(item["tags"]) == 3 and item["category"] for item in items)
+    return sql_count()
+
+
+async def test_a_list_page_costs_the_same_for_5_and_20_posts(client, sql_count, user):
+    await run(rich_posts, user, 5)
+    five = await page_cost(client, sql_count, 5)
+    await run(rich_posts, user, 15)  # the write makes the cached page stale
+    twenty = await page_cost(client, sql_count, 20)
+    assert five == twenty == 2  # posts with author, category and comment count; their tags
+
+
+@pytest.fixture
+def hello(user):
+    post = make_post(user, "Hello", category=make_category("Python"), tags=["greeting"])
+    make_comment(post, user)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/posts",
+        "/api/v1/posts/hello",
+        "/api/v1/posts/hello/comments",
+        "/api/v1/categories",
+        "/api/v1/categories/python",
+        "/api/v1/tags",
+        "/api/v1/tags/greeting",
+    ],
+)
+async def test_a_cached_read_runs_no_sql(client, sql_count, hello, url):
+    first = await client.get(url)
+    assert first.status_code == 200
+    assert sql_count() > 0
+    second = await client.get(url)
+    assert second.json() == first.json()
+    assert sql_count() == 0
