@@ -39,9 +39,9 @@ def create_app() -> FastAPI:
         version=version("fastdjango-rest"),
         description=openapi.DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
-        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
-        redoc_url="/api/redoc",
+        # Served by rest_api.openapi from local files, not FastAPI's CDN.
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
         # A redirect to the slash-less URL would be built from the Host header; a 404 is honest.
         redirect_slashes=False,

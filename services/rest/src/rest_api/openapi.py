@@ -1,19 +1,32 @@
-"""The OpenAPI document: FastAPI's, plus the problem-details schema that error responses name.
+"""The OpenAPI document and the interactive docs.
 
-Error responses are declared with ``application/problem+json`` content that refers to
+The document is FastAPI's, plus the problem-details schema that error responses name: they are
+declared with ``application/problem+json`` content that refers to
 ``#/components/schemas/Problem`` (:func:`rest_api.problems.problem_responses`); FastAPI would
 file a ``model=`` under ``application/json`` instead, so the schema is added here.
+
+The docs page serves Swagger UI's files itself (from the ``fastapi-swagger`` package) instead of
+FastAPI's default CDN: ``/api/docs`` must work behind the gateway on networks that reach no CDN.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 
 from rest_api.schemas.problems import Problem
+
+DOCS_URL = "/api/docs"
+OAUTH2_REDIRECT_URL = "/api/docs/oauth2-redirect"
+ASSETS_URL = "/api/docs/assets"
+SWAGGER_UI_FILES = files("fastapi_swagger") / "resources"
 
 DESCRIPTION = """\
 The Fast Django blog over HTTP. Send `Authorization: Bearer <token>` (a token from
@@ -45,3 +58,23 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    _install_docs(app)
+
+
+def _install_docs(app: FastAPI) -> None:
+    app.mount(ASSETS_URL, StaticFiles(directory=str(SWAGGER_UI_FILES)), name="docs-assets")
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=str(app.openapi_url),
+            title=f"{app.title} - docs",
+            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_URL}/favicon-32x32.png",
+            oauth2_redirect_url=OAUTH2_REDIRECT_URL,
+        )
+
+    @app.get(OAUTH2_REDIRECT_URL, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
