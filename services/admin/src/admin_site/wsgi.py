@@ -1,6 +1,6 @@
 """WSGI entry point of the admin service.
 
-    gunicorn -c python:admin_site.gunicorn admin_site.wsgi
+gunicorn -c python:admin_site.gunicorn admin_site.wsgi
 """
 
 import os
