@@ -1,0 +1,116 @@
+"""The blog's root query fields. Each one makes one domain read; relations follow by DataLoader."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from domain.blog import selectors
+from domain.blog.selectors import COMMENT_ORDERINGS, POST_ORDERINGS, TAG_ORDERINGS, PostFilters
+from graphql_api.blog.types import (
+    PAGE_SIZE,
+    Category,
+    Comment,
+    CommentOrder,
+    Post,
+    PostOrder,
+    PostStatus,
+    Tag,
+)
+from graphql_api.context import Info
+from graphql_api.errors import or_none
+from graphql_api.pagination import Connection, connection
+
+
+@strawberry.input(description="Narrows a post list; all given conditions must hold.")
+class PostFilter:
+    category: str | None = strawberry.field(
+        default=None, description="A category's slug; its sub-categories' posts are included."
+    )
+    tag: str | None = strawberry.field(default=None, description="A tag's slug.")
+    author: str | None = strawberry.field(default=None, description="An author's username.")
+    search: str | None = strawberry.field(
+        default=None,
+        description='Full-text search of title, summary and body ("quoted phrases", or, -word).',
+    )
+    status: PostStatus = strawberry.field(
+        default=PostStatus.PUBLISHED,
+        description="DRAFT lists the drafts the viewer may see, and requires signing in.",
+    )
+
+    def to_domain(self) -> PostFilters:
+        return PostFilters(
+            status=self.status.value,
+            category=self.category,
+            tag=self.tag,
+            author=self.author,
+            q=self.search,
+        )
+
+
+@strawberry.type
+class BlogQuery:
+    @strawberry.field(description="Posts, newest first unless `orderBy` says otherwise.")
+    async def posts(
+        self,
+        info: Info,
+        filters: Annotated[PostFilter | None, strawberry.argument(name="filter")] = None,
+        order_by: PostOrder = PostOrder.PUBLISHED_AT_DESC,  # type: ignore[attr-defined]
+        first: int = PAGE_SIZE,
+        after: str | None = None,
+    ) -> Connection[Post]:
+        page = await selectors.apost_list(
+            viewer=info.context.user,
+            filters=filters.to_domain() if filters else None,
+            ordering=order_by.value,
+            cursor=after,
+            limit=first,
+            with_relations=False,
+        )
+        return connection(page, orderings=POST_ORDERINGS, ordering=order_by.value, after=after)
+
+    @strawberry.field(description="The post with this slug, or null if the viewer may not see it.")
+    async def post(self, info: Info, slug: str) -> Post | None:
+        view = await or_none(selectors.apost_detail(viewer=info.context.user, slug=slug))
+        if view is not None:
+            info.context.loaders.prime_post(view)
+        return view
+
+    @strawberry.field(description="The comments on a post, oldest first unless `orderBy` says.")
+    async def comments(
+        self,
+        info: Info,
+        post_slug: str,
+        order_by: CommentOrder = CommentOrder.CREATED_AT_ASC,  # type: ignore[attr-defined]
+        first: int = PAGE_SIZE,
+        after: str | None = None,
+    ) -> Connection[Comment]:
+        page = await selectors.acomment_list(
+            viewer=info.context.user,
+            post_slug=post_slug,
+            ordering=order_by.value,
+            cursor=after,
+            limit=first,
+        )
+        info.context.loaders.prime_authors(comment.author for comment in page.items)
+        return connection(page, orderings=COMMENT_ORDERINGS, ordering=order_by.value, after=after)
+
+    @strawberry.field(description="The category tree: its roots, each with `children` below.")
+    async def categories(self, info: Info) -> list[Category]:
+        tree = await selectors.acategory_tree()
+        info.context.loaders.prime_category_tree(tree)
+        return [node.category for node in tree]
+
+    @strawberry.field(description="The category with this slug, or null.")
+    async def category(self, info: Info, slug: str) -> Category | None:
+        return await or_none(selectors.acategory_detail(viewer=info.context.user, slug=slug))
+
+    @strawberry.field(description="Tags, by name.")
+    async def tags(self, first: int = PAGE_SIZE, after: str | None = None) -> Connection[Tag]:
+        page = await selectors.atag_list(cursor=after, limit=first)
+        return connection(page, orderings=TAG_ORDERINGS, ordering="name", after=after)
+
+    @strawberry.field(description="The tag with this slug, or null.")
+    async def tag(self, slug: str) -> Tag | None:
+        return await or_none(selectors.atag_detail(slug=slug))

@@ -1,0 +1,56 @@
+"""The ASGI endpoint at ``/graphql``: queries and mutations over HTTP, subscriptions over WebSocket
+(graphql-transport-ws only), and GraphiQL on ``GET`` when enabled."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
+
+from graphql_api.config import Config
+from graphql_api.context import Context
+from graphql_api.pubsub import CommentFeed
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, *, config: Config, feed: CommentFeed) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if config.graphiql else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=config.ws_init_timeout),
+            max_subscriptions_per_connection=config.max_subscriptions,
+        )
+        self.feed = feed
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        context = Context(request=request, response=response, feed=self.feed)
+        if not self.is_websocket_request(request):
+            await context.authenticate(request.headers.get("authorization"))
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Sign the connection in from ``connection_init``'s ``{"Authorization": "Bearer ..."}``;
+        unusable credentials close it with 4403."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        if authorization is not None and not isinstance(authorization, str):
+            raise ConnectionRejectionError()
+        await context.authenticate(authorization)
+        if context.credentials_error is not None:
+            raise ConnectionRejectionError()
+        return UNSET
+
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: WebSocket messages of graphql-transport-ws are text frames.
+        return orjson.dumps(data).decode()

@@ -1,0 +1,110 @@
+"""Performance rules: a constant number of SQL statements however many posts a query returns, ORM
+work that does not serialise on one thread, and no resolver that could block the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from django.db import connection
+from strawberry.types.base import StrawberryObjectDefinition
+
+from domain import db
+from domain.blog import selectors
+from domain.pagination import Page
+from tests import factories
+from tests.graphql.helpers import GraphQLClient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+POSTS = """
+query($first: Int!) {
+  posts(first: $first) {
+    edges { node {
+      title
+      author { username }
+      category { name parent { name } }
+      tags { name }
+      comments(first: 3) { body author { displayName } }
+    } }
+  }
+}
+"""
+# The post page, then one batch per relation: authors, categories, their parents, tags,
+# comments, and the comments' authors.
+EXPECTED_QUERIES = 7
+
+
+@pytest.fixture
+def fifty_posts(user: Any, other_user: Any, editor: Any) -> None:
+    readers = [other_user, editor, *(factories.make_user() for _ in range(3))]
+    roots = [factories.make_category(f"Root {n}") for n in range(3)]
+    leaves = [factories.make_category(f"Leaf {n}", parent=roots[n % 3]) for n in range(6)]
+    for n, post in enumerate(factories.make_posts(user, 50)):
+        post.category = leaves[n % 6]
+        post.save()
+        post.tags.set([factories.make_tag(f"tag{n % 7}"), factories.make_tag(f"tag{n % 5}x")])
+        for reader in readers[n % 3 : n % 3 + 2]:
+            factories.make_comment(post, reader)
+
+
+async def statements_of(gql: GraphQLClient, first: int) -> list[str]:
+    """The SQL statements one request runs (the request's own log nests in this one)."""
+    with db.track_queries(capture=True) as log:
+        data = await gql.data(POSTS, {"first": first})
+    edges = data["posts"]["edges"]
+    assert len(edges) == first
+    assert all(edge["node"]["comments"] and edge["node"]["tags"] for edge in edges)
+    assert all(edge["node"]["category"]["parent"] for edge in edges)
+    return log.statements
+
+
+async def test_the_query_count_does_not_grow_with_the_page(fifty_posts, gql):
+    few = await statements_of(gql, 5)
+    many = await statements_of(gql, 50)
+    print(f"\nSQL statements: {len(few)} for 5 posts, {len(many)} for 50 posts")
+    assert len(few) == len(many) == EXPECTED_QUERIES, "\n".join(many)
+    # Served again, the page itself comes from the domain's cache: one statement fewer.
+    assert len(await statements_of(gql, 50)) == EXPECTED_QUERIES - 1
+
+
+def sleep_in_postgres() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(0.2)")
+
+
+async def test_resolvers_query_concurrently_not_on_one_thread(gql, monkeypatch):
+    async def slow_tags(**kwargs: Any) -> Page[Any]:
+        await db.run(sleep_in_postgres)
+        return Page(items=(), next_cursor=None)
+
+    monkeypatch.setattr(selectors, "atag_list", slow_tags)
+
+    async def eight_at_once() -> float:
+        started = time.perf_counter()
+        results = await asyncio.gather(*(gql.data("{ tags { nodes { slug } } }") for _ in range(8)))
+        assert results == [{"tags": {"nodes": []}}] * 8
+        return time.perf_counter() - started
+
+    # The first round also opens the pool's connections; the second finds them open.
+    cold, warm = await eight_at_once(), await eight_at_once()
+    print(f"\n8 concurrent requests, each with a 200 ms query: {cold:.3f} s, then {warm:.3f} s")
+    assert cold < 0.8, cold
+    assert warm < 0.8, warm
+
+
+def test_every_resolver_is_async(app):
+    """Plain fields read attributes of records (no I/O); a resolver that could query is async."""
+    schema = app.state.schema
+    resolvers = {
+        f"{concrete.definition.name}.{field.name}": field.base_resolver
+        for concrete in schema.schema_converter.type_map.values()
+        if isinstance(concrete.definition, StrawberryObjectDefinition)
+        for field in concrete.definition.fields
+        if field.base_resolver is not None
+    }
+    assert "Post.author" in resolvers
+    assert "Subscription.comment_added" in resolvers
+    assert [name for name, resolver in resolvers.items() if not resolver.is_async] == []
