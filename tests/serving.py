@@ -28,6 +28,7 @@ def service_env(**extra: str) -> dict[str, str]:
         "PATH": os.environ["PATH"],
         "DATABASE_URL": url,
         "REDIS_URL": settings.CACHES["default"]["LOCATION"],
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
         "DJANGO_SECRET_KEY": "serving-test-secret-key-" + "x" * 40,
         "DJANGO_HTTPS": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -23,3 +23,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield started
     finally:
         started.compose.stop()
+
+
+@pytest.fixture(scope="session")
+def token(stack: Stack) -> str:
+    return stack.obtain_token("e2e")
+
+
+@pytest.fixture(scope="session")
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -25,6 +25,48 @@ PROJECT = "fastdjango-e2e"
 SUPERUSER = "e2e-admin"
 
 
+# What docker compose may take from this process's environment: how to reach Docker, which
+# images to use, the build's CA bundle. Everything else comes from the stack's own env file, so
+# nothing the test process set for itself (LOG_LEVEL, DJANGO_SECRET_KEY...) leaks into the stack.
+_PASSED_THROUGH = (
+    "PATH",
+    "HOME",
+    "DOCKER_HOST",
+    "DOCKER_CONFIG",
+    "DOCKER_CONTEXT",
+    "POSTGRES_IMAGE",
+    "REDIS_IMAGE",
+    "NGINX_IMAGE",
+    "PYTHON_IMAGE",
+    "BUILD_CA_BUNDLE",
+)
+
+
+def compose_environment() -> dict[str, str]:
+    env = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
+    return {**env, "COMPOSE_PROJECT_NAME": PROJECT}
+
+
+class IsolatedCompose(DockerCompose):
+    """testcontainers' DockerCompose, run with :func:`compose_environment` only."""
+
+    def _run_command(
+        self, cmd: str | list[str], context: str | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        try:
+            return subprocess.run(
+                cmd,
+                capture_output=True,
+                check=True,
+                cwd=context or str(self.context),
+                env=compose_environment(),
+            )
+        except subprocess.CalledProcessError as exc:
+            raise AssertionError(
+                f"{' '.join(exc.cmd)} failed:\n{exc.stderr.decode(errors='replace')}"
+            ) from exc
+
+
 @dataclass
 class Stack:
     compose: DockerCompose
@@ -40,6 +82,7 @@ class Stack:
             text=True,
             timeout=timeout,
             check=False,
+            env=compose_environment(),
         )
         if result.returncode != 0:
             raise AssertionError(f"docker compose {' '.join(args)} failed:\n{result.stderr}")
@@ -51,6 +94,18 @@ class Stack:
         rows = [json.loads(line) for line in out.splitlines() if line.strip()]
         return sorted(row["Name"] for row in rows if row.get("State") == "running")
 
+    def started_at(self, service: str) -> dict[str, str]:
+        """When each running container of ``service`` last started (a restart changes it)."""
+        names = self.containers(service)
+        result = subprocess.run(
+            ["docker", "inspect", "--format", "{{.Name}} {{.State.StartedAt}}", *names],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return dict(line.split(" ", 1) for line in result.stdout.splitlines())
+
     def logs(self, service: str) -> str:
         return self.compose_command("logs", "--no-color", "--no-log-prefix", service)
 
@@ -61,6 +116,16 @@ class Stack:
 
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def obtain_token(self, name: str) -> str:
+        """A new API token of the stack's superuser, obtained through the gateway."""
+        with self.client() as client:
+            response = client.post(
+                "/api/v1/auth/token",
+                json={"username": SUPERUSER, "password": self.superuser_password, "name": name},
+            )
+        assert response.status_code == 201, response.text
+        return response.json()["token"]
 
     def wait_until(self, path: str, status: int = 200, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -99,10 +164,9 @@ def write_env_file(directory: Path, port: int, password: str) -> Path:
 
 
 def start_stack(directory: Path) -> Stack:
-    os.environ["COMPOSE_PROJECT_NAME"] = PROJECT
     port = free_port()
     password = secrets.token_urlsafe(18)
-    compose = DockerCompose(
+    compose = IsolatedCompose(
         context=ROOT,
         compose_file_name="docker-compose.yml",
         env_file=str(write_env_file(directory, port, password)),

@@ -11,11 +11,13 @@ from tests.e2e.stack import Stack
 def test_gateway_health_and_unknown_paths(stack: Stack):
     with stack.client() as client:
         assert client.get("/healthz").json() == {"status": "ok"}
-        for path in ("/", "/nope", "/apix", "/graphqlx", "/admin"):
+        for path in ("/", "/nope", "/apix", "/graphqlx", "/static"):
             response = client.get(path)
             assert response.status_code == 404, path
-            if path != "/admin":
-                assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["content-type"] == "application/problem+json"
+        redirect = client.get("/admin")
+        assert redirect.status_code == 301
+        assert redirect.headers["location"] == "/admin/"
 
 
 def test_each_service_is_ready_through_its_prefix(stack: Stack):
@@ -23,7 +25,8 @@ def test_each_service_is_ready_through_its_prefix(stack: Stack):
         for path in ("/admin/health/ready", "/api/health/ready", "/graphql/health/ready"):
             response = client.get(path)
             assert response.status_code == 200, path
-            assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+            checks = response.json()["checks"]
+            assert checks["database"] == checks["redis"] == "ok", (path, checks)
 
 
 def test_static_files_are_served_with_long_caching_for_hashed_names(stack: Stack):
@@ -60,7 +63,8 @@ def test_oversized_bodies_are_refused_at_the_gateway(stack: Stack):
         assert response.status_code == 413
 
 
-def test_token_requests_are_rate_limited_at_the_gateway(stack: Stack):
+def test_token_requests_are_rate_limited_at_the_gateway(stack: Stack, token: str):
+    # (`token` is obtained first, so that other tests need no token request after this one.)
     with stack.client() as client:
         statuses = [
             client.post("/api/v1/auth/token", json={"username": "x", "password": "y"}).status_code

@@ -25,7 +25,11 @@ def _int(name: str, default: int | None) -> int | None:
 
 def serve(app: str) -> None:
     import uvicorn
+    from django.conf import settings
 
+    from domain.asgi import setup_django
+
+    setup_django()
     uvicorn.run(
         app,
         host=os.environ.get("UVICORN_HOST", "0.0.0.0"),  # noqa: S104 (inside a container)
@@ -38,6 +42,8 @@ def serve(app: str) -> None:
         timeout_keep_alive=_int("UVICORN_KEEPALIVE", 75) or 75,
         timeout_graceful_shutdown=_int("UVICORN_GRACEFUL_TIMEOUT", 20),
         limit_concurrency=_int("UVICORN_LIMIT_CONCURRENCY", None),
+        # WebSocket messages get the same bound as request bodies.
+        ws_max_size=settings.API_MAX_BODY_BYTES,
         # Django's LOGGING configures logging; our middleware writes the access log.
         log_config=None,
         access_log=False,
