@@ -109,10 +109,10 @@ class Stack:
     def logs(self, service: str) -> str:
         return self.compose_command("logs", "--no-color", "--no-log-prefix", service)
 
-    def scale(self, service: str, replicas: int) -> None:
-        self.compose_command(
-            "up", "-d", "--no-recreate", "--no-build", "--wait", "--scale", f"{service}={replicas}"
-        )
+    def scale_many(self, **replicas: int) -> None:
+        """``docker compose up --scale``: e.g. ``scale_many(rest=3, graphql=2)``."""
+        scales = [arg for name, count in replicas.items() for arg in ("--scale", f"{name}={count}")]
+        self.compose_command("up", "-d", "--no-recreate", "--no-build", "--wait", *scales)
 
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=30, **kwargs)  # type: ignore[arg-type]
