@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from tests.infra import free_port
@@ -50,11 +51,20 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
+@dataclass
+class RunningServer:
+    url: str
+    # Filled in once the server has stopped (SIGTERM at the end of the ``with`` block).
+    output: str = ""
+    returncode: int | None = None
+
+
 @contextmanager
-def server(command: Sequence[str], *, env: dict[str, str], probe: str) -> Iterator[str]:
-    """Run ``command`` on a free port; yield its base URL once ``probe`` answers."""
+def server(command: Sequence[str], *, env: dict[str, str], probe: str) -> Iterator[RunningServer]:
+    """Run ``command`` on a free port until the block ends; yield it once ``probe`` answers."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    running = RunningServer(url=f"http://127.0.0.1:{port}")
+    base = running.url
     process = subprocess.Popen(
         [sys.executable, *command] if command[0] == "-m" else list(command),
         env={
@@ -73,10 +83,12 @@ def server(command: Sequence[str], *, env: dict[str, str], probe: str) -> Iterat
         except AssertionError:
             process.kill()
             raise AssertionError(process.communicate(timeout=10)[0]) from None
-        yield base
+        yield running
     finally:
         process.terminate()
         try:
-            process.wait(timeout=25)
+            running.output = process.communicate(timeout=25)[0]
         except subprocess.TimeoutExpired:
             process.kill()
+            running.output = process.communicate()[0]
+        running.returncode = process.returncode

@@ -29,7 +29,10 @@ def test_gunicorn_serves_the_login_page_and_health(tmp_path):
     assert (tmp_path / "staticfiles.json").exists()
 
     command = ["gunicorn", "-c", "python:admin_site.gunicorn", "admin_site.wsgi"]
-    with server(command, env={**env, "GUNICORN_WORKERS": "1"}, probe="/admin/health/live") as base:
+    with server(
+        command, env={**env, "GUNICORN_WORKERS": "1"}, probe="/admin/health/live"
+    ) as running:
+        base = running.url
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         with opener.open(base + "/admin/login/") as response:
             page = response.read().decode()

@@ -23,7 +23,8 @@ def test_uvicorn_serves_queries_health_graphiql_and_subscriptions(user: Any, oth
     # The tests' cache prefix, which also names the comment channel this process publishes on.
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     env = service_env(DJANGO_DEBUG="1", SERVICE_NAME="graphql", CACHE_KEY_PREFIX=prefix)
-    with server(["-m", "graphql_api"], env=env, probe="/graphql/health/live") as base:
+    with server(["-m", "graphql_api"], env=env, probe="/graphql/health/live") as running:
+        base = running.url
         ready = httpx.get(f"{base}/graphql/health/ready")
         assert ready.status_code == 200
         assert ready.json()["checks"]["database"] == "ok"

@@ -65,6 +65,27 @@ class _Breaker:
             logger.info("cache available again", extra={"cache_location": location})
 
 
+class _ReusingClient(RedisCacheClient):
+    """Django's Redis client, keeping one ``redis.Redis`` object per connection pool.
+
+    Django builds a new ``redis.Redis`` for every cache call, and redis-py 8's constructor costs
+    more than the round trip to Redis (measured: 0.40 ms against 0.13 ms per GET). The object is
+    thread-safe; connections still come from the pool, one per command.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: str | None = None, *, write: bool = False) -> Any:
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._client(connection_pool=self._get_connection_pool(write))
+            self._clients[index] = client
+        return client
+
+
 # Django creates a cache backend object per thread *and* per async context, and the database
 # threads run each call in a fresh copy of the caller's context. Clients (with their connection
 # pools) and breakers are therefore shared per process and location, not kept on the backend.
@@ -89,6 +110,7 @@ class FailOpenRedisCache(RedisCache):
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
+        self._class = _ReusingClient
         self._location = ",".join(self._servers)
         identity = (tuple(self._servers), tuple(sorted(map(repr, self._options.items()))))
         with _shared_lock:

@@ -10,10 +10,11 @@ thread (:func:`domain.db.to_async`).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Window
@@ -236,23 +237,46 @@ def tag_detail(*, slug: str) -> TagRecord:
 
 # BATCH READS (GraphQL DataLoaders)
 # ------------------------------------------------------------------------------
+# A page of posts asks for the same authors, categories and tags each time it is read, so these
+# go through the blog cache too, keyed by the sorted keys (written anywhere, any of them is made
+# stale by the generation like every other read).
+
+Batch = TypeVar("Batch", bound=Callable[..., Any])
 
 
+def _cached_batch(kind: str) -> Callable[[Batch], Batch]:
+    def decorate(read: Batch) -> Batch:
+        @functools.wraps(read)
+        def cached(keys: Iterable[Any], **options: Any) -> Any:
+            unique = tuple(sorted(set(keys)))
+            return blog_cache.get_or_set(
+                kind, (unique, *sorted(options.items())), lambda: read(unique, **options)
+            )
+
+        return cached  # type: ignore[return-value]
+
+    return decorate
+
+
+@_cached_batch("authors-by-id")
 def authors_by_ids(ids: Iterable[int]) -> dict[int, AuthorRecord]:
     users = get_user_model().objects.filter(pk__in=set(ids))
     return {user.pk: AuthorRecord.of(user) for user in users}
 
 
+@_cached_batch("categories-by-id")
 def categories_by_ids(ids: Iterable[int]) -> dict[int, CategoryRecord]:
     categories = Category.objects.with_parent_slug().filter(pk__in=set(ids))
     return {c.pk: CategoryRecord.of(c) for c in categories}
 
 
+@_cached_batch("categories-by-slug")
 def categories_by_slugs(slugs: Iterable[str]) -> dict[str, CategoryRecord]:
     categories = Category.objects.with_parent_slug().filter(slug__in=set(slugs))
     return {c.slug: CategoryRecord.of(c) for c in categories}
 
 
+@_cached_batch("children-by-category-id")
 def category_children_by_ids(ids: Iterable[int]) -> dict[int, list[CategoryRecord]]:
     grouped: dict[int, list[CategoryRecord]] = defaultdict(list)
     children = (
@@ -263,6 +287,7 @@ def category_children_by_ids(ids: Iterable[int]) -> dict[int, list[CategoryRecor
     return grouped
 
 
+@_cached_batch("tags-by-post-id")
 def tags_by_post_ids(ids: Iterable[int]) -> dict[int, list[TagRecord]]:
     grouped: dict[int, list[TagRecord]] = defaultdict(list)
     links = (
@@ -282,6 +307,7 @@ def _top_per_group(queryset: Any, *, group: str, order: list[Any], limit: int) -
     ).filter(_rank__lte=limit)
 
 
+@_cached_batch("comments-by-post-id")
 def comments_by_post_ids(ids: Iterable[int], *, limit: int) -> dict[int, list[CommentRecord]]:
     """The first ``limit`` comments (oldest first) of each post."""
     grouped: dict[int, list[CommentRecord]] = defaultdict(list)
@@ -296,6 +322,7 @@ def comments_by_post_ids(ids: Iterable[int], *, limit: int) -> dict[int, list[Co
     return grouped
 
 
+@_cached_batch("posts-by-category-id")
 def published_posts_by_category_ids(
     ids: Iterable[int], *, limit: int
 ) -> dict[int, list[PostRecord]]:
@@ -312,6 +339,7 @@ def published_posts_by_category_ids(
     return grouped
 
 
+@_cached_batch("post-counts-by-category-id")
 def published_post_counts_by_category_ids(ids: Iterable[int]) -> dict[int, int]:
     """Published posts filed directly under each category (``CategoryRecord.post_count``, for
     records read without it); a category without any is absent."""
@@ -326,6 +354,7 @@ def published_post_counts_by_category_ids(ids: Iterable[int]) -> dict[int, int]:
     return dict(counts)
 
 
+@_cached_batch("post-counts-by-tag-id")
 def published_post_counts_by_tag_ids(ids: Iterable[int]) -> dict[int, int]:
     """Published posts carrying each tag (``TagRecord.post_count``, for records read without
     it); a tag without any is absent."""
