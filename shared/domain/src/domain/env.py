@@ -1,7 +1,8 @@
 """Typed readers for configuration that comes from the environment (12-factor).
 
 Each reader names the variable in its error, so a bad deployment fails at start-up with a message
-that says what to fix instead of a traceback from deep inside Django.
+that says what to fix instead of a traceback from deep inside Django. An empty variable counts as
+unset (``FOO=`` in a compose file or .env means "use the default").
 """
 
 from __future__ import annotations
@@ -12,22 +13,28 @@ from urllib.parse import unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value is not None and value.strip() else None
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    value = _raw(name)
+    return default if value is None else value
 
 
 def env_required(name: str, why: str) -> str:
-    value = os.environ.get(name, "").strip()
+    value = (_raw(name) or "").strip()
     if not value:
         raise ImproperlyConfigured(f"Set the {name} environment variable: {why}")
     return value
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -39,8 +46,8 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -52,8 +59,8 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 
 def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
         return float(raw)
@@ -62,7 +69,7 @@ def env_float(name: str, default: float) -> float:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
@@ -73,7 +80,7 @@ def postgres_from_env() -> dict[str, str]:
 
     DATABASE_URL wins when set: ``postgres://user:password@host:5432/name``.
     """
-    url = os.environ.get("DATABASE_URL", "").strip()
+    url = (_raw("DATABASE_URL") or "").strip()
     if url:
         parts = urlsplit(url)
         if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:

@@ -19,8 +19,12 @@ import os
 
 
 def _int(name: str, default: int | None) -> int | None:
-    raw = os.environ.get(name)
+    raw = os.environ.get(name, "").strip()
     return int(raw) if raw else default
+
+
+def _str(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
 
 
 def serve(app: str) -> None:
@@ -32,13 +36,13 @@ def serve(app: str) -> None:
     setup_django()
     uvicorn.run(
         app,
-        host=os.environ.get("UVICORN_HOST", "0.0.0.0"),  # noqa: S104 (inside a container)
+        host=_str("UVICORN_HOST", "0.0.0.0"),  # noqa: S104 (inside a container)
         port=_int("PORT", 8000) or 8000,
         workers=_int("UVICORN_WORKERS", 1),
-        loop=os.environ.get("UVICORN_LOOP", "auto"),
-        http=os.environ.get("UVICORN_HTTP", "auto"),
+        loop=_str("UVICORN_LOOP", "auto"),  # type: ignore[arg-type]
+        http=_str("UVICORN_HTTP", "auto"),  # type: ignore[arg-type]
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        forwarded_allow_ips=_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         timeout_keep_alive=_int("UVICORN_KEEPALIVE", 75) or 75,
         timeout_graceful_shutdown=_int("UVICORN_GRACEFUL_TIMEOUT", 20),
         limit_concurrency=_int("UVICORN_LIMIT_CONCURRENCY", None),
