@@ -12,6 +12,7 @@ COMPOSE := docker compose
 # Prefix for recipes that need Docker: `$(DOCKER) docker compose ...`.
 DOCKER = eval "$$(deploy/scripts/docker-env.sh)" &&
 UV := deploy/scripts/ensure-uv.sh && uv
+WHEELHOUSE := python3 deploy/wheelhouse/wheelhouse.py
 
 REST ?= 1
 GRAPHQL ?= 1
@@ -19,7 +20,7 @@ SEED_ARGS ?= --users 10 --categories 12 --posts 500 --tags 30 --comments 2000
 SERVICE ?=
 
 .PHONY: help up down ps logs build migrate createsuperuser seed scale test test-unit test-e2e \
-        lint fmt shell clean sync
+        lint fmt shell clean sync wheels lock
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -27,7 +28,7 @@ help: ## Show this help
 .env:
 	@deploy/scripts/ensure-env.sh
 
-up: .env ## Start the whole stack (builds images, waits until every service is healthy)
+up: .env wheels ## Start the whole stack (builds images, waits until every service is healthy)
 	@$(DOCKER) $(COMPOSE) up -d --build --wait --wait-timeout 600
 	@deploy/scripts/print-urls.sh
 
@@ -40,7 +41,7 @@ ps: ## List the stack's containers and their health
 logs: ## Follow logs (all services, or SERVICE=rest)
 	@$(DOCKER) $(COMPOSE) logs -f --tail=200 $(SERVICE)
 
-build: .env ## Build the images
+build: .env wheels ## Build the images
 	@$(DOCKER) $(COMPOSE) build
 
 migrate: .env ## Run the deploy job again: migrations, static files, superuser
@@ -58,8 +59,14 @@ scale: .env ## Scale the APIs: make scale REST=3 GRAPHQL=2
 shell: .env ## Django shell inside the stack
 	@$(DOCKER) $(COMPOSE) run --rm migrate python -m admin_site shell
 
-sync: ## Install the uv workspace (uv itself too, if missing)
+sync: wheels ## Install the uv workspace (uv itself too, if missing)
 	@$(UV) sync --frozen
+
+wheels: ## Fetch the verified wheels of uv.lock into .wheelhouse/ (for this machine and the images)
+	@$(WHEELHOUSE) fetch
+
+lock: ## After editing a pyproject.toml: re-resolve, refresh the wheelhouse, rewrite uv.lock
+	@deploy/scripts/ensure-uv.sh && $(WHEELHOUSE) lock && uv sync
 
 test: lint test-unit test-e2e ## Everything: lint, unit and integration tests, end-to-end tests
 
