@@ -123,10 +123,6 @@ class FailOpenRedisCache(RedisCache):
     def _cache(self) -> RedisCacheClient:  # type: ignore[override]
         return self._shared_client
 
-    def is_available(self) -> bool:
-        """False while Redis is known to be down (the last call failed, recently)."""
-        return not self._breaker.failing or self._breaker.allows()
-
     def _guard(self, fallback: Callable[[], Any], call: Callable[..., Any], *args: Any) -> Any:
         if not self._breaker.allows():
             return fallback()

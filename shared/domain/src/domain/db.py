@@ -37,7 +37,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.db import connection as default_connection
 
 from domain.errors import Unavailable
@@ -183,20 +183,3 @@ def track_queries(*, capture: bool = False) -> Iterator[QueryLog]:
         yield log
     finally:
         _query_log.reset(token)
-
-
-def current_query_log() -> QueryLog | None:
-    return _query_log.get()
-
-
-__all__ = [
-    "DatabaseError",
-    "QueryLog",
-    "current_query_log",
-    "executor",
-    "ping",
-    "run",
-    "shutdown",
-    "to_async",
-    "track_queries",
-]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -74,9 +74,6 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         return self.next_cursor is not None
-
-    def map(self, convert: Callable[[T], R]) -> Page[R]:
-        return Page(items=tuple(convert(item) for item in self.items), next_cursor=self.next_cursor)
 
 
 def clamp_limit(limit: int | None) -> int:

@@ -270,12 +270,6 @@ def categories_by_ids(ids: Iterable[int]) -> dict[int, CategoryRecord]:
     return {c.pk: CategoryRecord.of(c) for c in categories}
 
 
-@_cached_batch("categories-by-slug")
-def categories_by_slugs(slugs: Iterable[str]) -> dict[str, CategoryRecord]:
-    categories = Category.objects.with_parent_slug().filter(slug__in=set(slugs))
-    return {c.slug: CategoryRecord.of(c) for c in categories}
-
-
 @_cached_batch("children-by-category-id")
 def category_children_by_ids(ids: Iterable[int]) -> dict[int, list[CategoryRecord]]:
     grouped: dict[int, list[CategoryRecord]] = defaultdict(list)
@@ -383,7 +377,6 @@ atag_list = to_async(tag_list)
 atag_detail = to_async(tag_detail)
 aauthors_by_ids = to_async(authors_by_ids)
 acategories_by_ids = to_async(categories_by_ids)
-acategories_by_slugs = to_async(categories_by_slugs)
 acategory_children_by_ids = to_async(category_children_by_ids)
 atags_by_post_ids = to_async(tags_by_post_ids)
 acomments_by_post_ids = to_async(comments_by_post_ids)
