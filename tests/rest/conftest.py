@@ -1,5 +1,5 @@
 """Fixtures for the REST service's tests: an in-process client (httpx over ASGI, no server),
-tokens for the users of tests/conftest.py, and the SQL count of the last request.
+tokens for the users of tests/conftest.py, and GETs that count their SQL statements.
 
 Tests are async and the ORM refuses to run on the event loop, so test data is made in sync
 fixtures or with ``await db.run(factory, ...)``, exactly as the service itself reaches the ORM.
@@ -7,14 +7,14 @@ fixtures or with ``await db.run(factory, ...)``, exactly as the service itself r
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from domain import db
 from tests.rest.helpers import Headers, bearer
 
 
@@ -48,15 +48,15 @@ def editor_auth(editor: Any) -> Headers:
 
 
 @pytest.fixture
-def sql_count(caplog: pytest.LogCaptureFixture) -> Callable[[], int]:
-    """Return the number of SQL statements the last request ran, from its access log line.
+def counted_get(
+    client: httpx.AsyncClient,
+) -> Callable[[str], Awaitable[tuple[httpx.Response, int]]]:
+    """GET ``url`` and return the response with the number of SQL statements it ran (the
+    request's own query log nests in this one)."""
 
-    ``db.track_queries`` around a request cannot see them: the middleware opens its own log,
-    which is the one the database threads count into."""
-    caplog.set_level(logging.INFO, logger="fastdjango.access")
+    async def get(url: str) -> tuple[httpx.Response, int]:
+        with db.track_queries() as log:
+            response = await client.get(url)
+        return response, log.count
 
-    def last() -> int:
-        lines = [record for record in caplog.records if record.name == "fastdjango.access"]
-        return lines[-1].db_queries
-
-    return last
+    return get

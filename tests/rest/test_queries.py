@@ -17,19 +17,19 @@ def rich_posts(author, count: int) -> None:
         make_comment(post, author)
 
 
-async def page_cost(client, sql_count, expected_items: int) -> int:
-    response = await client.get("/api/v1/posts?limit=20")
+async def page_cost(counted_get, expected_items: int) -> int:
+    response, queries = await counted_get("/api/v1/posts?limit=20")
     items = response.json()["items"]
     assert len(items) == expected_items
     assert all(len(item["tags"]) == 3 and item["category"] for item in items)
-    return sql_count()
+    return queries
 
 
-async def test_a_list_page_costs_the_same_for_5_and_20_posts(client, sql_count, user):
+async def test_a_list_page_costs_the_same_for_5_and_20_posts(counted_get, user):
     await run(rich_posts, user, 5)
-    five = await page_cost(client, sql_count, 5)
+    five = await page_cost(counted_get, 5)
     await run(rich_posts, user, 15)  # the write makes the cached page stale
-    twenty = await page_cost(client, sql_count, 20)
+    twenty = await page_cost(counted_get, 20)
     assert five == twenty == 2  # posts with author, category and comment count; their tags
 
 
@@ -51,10 +51,10 @@ def hello(user):
         "/api/v1/tags/greeting",
     ],
 )
-async def test_a_cached_read_runs_no_sql(client, sql_count, hello, url):
-    first = await client.get(url)
+async def test_a_cached_read_runs_no_sql(counted_get, hello, url):
+    first, queries = await counted_get(url)
     assert first.status_code == 200
-    assert sql_count() > 0
-    second = await client.get(url)
+    assert queries > 0
+    second, queries = await counted_get(url)
     assert second.json() == first.json()
-    assert sql_count() == 0
+    assert queries == 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from domain.blog.cache import blog_cache
@@ -336,30 +336,15 @@ def published_posts_by_category_ids(
 @_cached_batch("post-counts-by-category-id")
 def published_post_counts_by_category_ids(ids: Iterable[int]) -> dict[int, int]:
     """Published posts filed directly under each category (``CategoryRecord.post_count``, for
-    records read without it); a category without any is absent."""
-    counts = (
-        Post.objects.published()
-        .filter(category_id__in=set(ids))
-        .order_by()
-        .values("category_id")
-        .annotate(n=Count("*"))
-        .values_list("category_id", "n")
-    )
-    return dict(counts)
+    records read without it)."""
+    return dict(Category.objects.filter(pk__in=ids).with_counts().values_list("pk", "post_count"))
 
 
 @_cached_batch("post-counts-by-tag-id")
 def published_post_counts_by_tag_ids(ids: Iterable[int]) -> dict[int, int]:
     """Published posts carrying each tag (``TagRecord.post_count``, for records read without
-    it); a tag without any is absent."""
-    counts = (
-        Post.tags.through.objects.filter(tag_id__in=set(ids), post__status="published")
-        .order_by()
-        .values("tag_id")
-        .annotate(n=Count("post_id", distinct=True))
-        .values_list("tag_id", "n")
-    )
-    return dict(counts)
+    it)."""
+    return dict(Tag.objects.filter(pk__in=ids).with_counts().values_list("pk", "post_count"))
 
 
 def posts_by_ids(ids: Iterable[int], *, viewer: Any) -> dict[int, PostRecord]:
