@@ -112,3 +112,22 @@ def test_a_success_clears_the_users_failures(user, settings):
     with pytest.raises(NotAuthenticated):
         token_obtain(username="alice", password="wrong", client_ip="10.0.0.1")
     token_obtain(username="alice", password=PASSWORD, client_ip="10.0.0.1")
+
+
+def test_parallel_guesses_cannot_overrun_the_limit(user, settings):
+    """Attempts are counted before the (slow) password check, so a burst of parallel guesses
+    gets no more tries than the limit."""
+    from tests.domain.test_concurrency import run_together
+
+    settings.LOGIN_MAX_FAILURES = 3
+
+    def guess() -> str:
+        try:
+            token_obtain(username="alice", password="wrong", client_ip="10.0.0.7")
+        except (NotAuthenticated, RateLimited) as exc:
+            return type(exc).__name__
+        return "token"
+
+    outcomes = run_together(8, guess)
+    assert outcomes.count("NotAuthenticated") == 3
+    assert outcomes.count("RateLimited") == 5

@@ -80,15 +80,14 @@ def token_issue(*, user: Any, name: str = "", ttl: timedelta | None = None) -> I
 def token_obtain(*, username: str, password: str, client_ip: str, name: str = "") -> IssuedToken:
     """Exchange a username and password for a new token.
 
-    Failed attempts are counted per username and client address; past the limit the answer is
-    :class:`RateLimited` whatever the password (:mod:`domain.accounts.throttle`).
+    Attempts are counted per username and client address; past the limit of unsuccessful ones
+    the answer is :class:`RateLimited` whatever the password (:mod:`domain.accounts.throttle`).
     """
-    throttle.check(username, client_ip)
+    throttle.begin_attempt(username, client_ip)
     user = authenticate(username=username, password=password)
     if user is None:
-        throttle.record_failure(username, client_ip)
         raise NotAuthenticated("Invalid username or password.")
-    throttle.record_success(username, client_ip)
+    throttle.succeeded(username, client_ip)
     return token_issue(user=user, name=name)
 
 
