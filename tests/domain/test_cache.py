@@ -113,12 +113,12 @@ def test_a_login_does_not_empty_the_cache(user):
 
 def test_a_reader_racing_a_write_cannot_leave_a_stale_entry(user):
     """A reader loads the old row, the write commits and bumps the generation, then the reader
-    stores what it loaded: under the old generation, which no later read uses."""
+    stores what it loaded: stamped with the old generation, which no later read accepts."""
     post = make_post(user, "Old title")
-    old_generation = blog_cache._generation()
     stale = selectors.post_detail(viewer=None, slug=post.slug)
+    old_generation = caches["default"].get(blog_cache._generation_key)
     post_update(actor=user, slug=post.slug, title="New title")
-    caches["default"].set(blog_cache._key(old_generation, "post", (post.slug,)), stale)
+    caches["default"].set(blog_cache._key("post", (post.slug,)), (old_generation, stale))
     assert read_post(post.slug)[0].title == "New title"
 
 

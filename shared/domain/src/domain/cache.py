@@ -6,12 +6,13 @@ Two pieces:
   Redis is down; this one logs the outage once, answers every call as a miss (or a no-op) and stops
   calling Redis for ``CACHE_RETRY_AFTER`` seconds so requests do not each wait for a timeout. The
   first call after that window tries Redis again, so caching resumes on its own.
-* :class:`Namespace`, generation-keyed read-through caching. Every key embeds the namespace's
-  current generation; a write bumps the generation after its transaction commits, which makes every
-  older entry unreachable at once, in every process and every service. A reader that raced the write
-  can only have stored its stale value under the old generation, so no read after a successful
-  write is stale. A bump that fails because Redis is down is retried by the same process before its
-  next cache read; entries also expire after ``CACHE_TTL``.
+* :class:`Namespace`, generation-stamped read-through caching. Every entry is stored with the
+  namespace's generation at the time it was read; a write bumps the generation after its
+  transaction commits, which makes every older entry stale at once, in every process and every
+  service. A reader that raced the write can only have stamped its stale value with the old
+  generation, so no read after a successful write is stale. The generation and the entry come
+  back in one round trip (MGET). A bump that fails because Redis is down is retried by the same
+  process before its next cache read; entries also expire after ``CACHE_TTL``.
 """
 
 from __future__ import annotations
@@ -177,15 +178,22 @@ class Namespace:
 
     def get_or_set(self, kind: str, args: tuple[Hashable, ...], produce: Callable[[], T]) -> T:
         """Return the cached value for ``(kind, args)``, or ``produce()`` it and cache it."""
-        generation = self._generation()
+        if self._bump_pending:
+            self._bump()
+            if self._bump_pending:
+                return produce()
+        key = self._key(kind, args)
+        found = cache.get_many([self._generation_key, key])
+        generation = found.get(self._generation_key)
         if generation is None:
-            return produce()
-        key = self._key(generation, kind, args)
-        value = cache.get(key, _MISSING)
-        if value is not _MISSING:
-            return value
+            generation = self._start_generation()
+            if generation is None:  # Redis is unavailable: do not cache now
+                return produce()
+        entry = found.get(key)
+        if entry is not None and entry[0] == generation:
+            return entry[1]
         value = produce()
-        cache.set(key, value, settings.CACHE_TTL)
+        cache.set(key, (generation, value), settings.CACHE_TTL)
         return value
 
     def invalidate(self) -> None:
@@ -204,20 +212,15 @@ class Namespace:
         else:
             self._bump_pending = False
 
-    def _generation(self) -> int | None:
-        """Return the current generation, or ``None`` when the cache must not be used now."""
-        if self._bump_pending:
-            self._bump()
-            if self._bump_pending:
-                return None
-        generation = cache.get(self._generation_key)
-        if generation is None:
-            # Start from the clock, so a generation key lost to eviction can never come back to a
-            # number older entries were stored under.
-            cache.add(self._generation_key, time.time_ns(), timeout=None)
-            generation = cache.get(self._generation_key)
-        return generation
+    def _start_generation(self) -> int | None:
+        """The generation after finding none (never read, evicted), or ``None`` if Redis is down.
 
-    def _key(self, generation: int, kind: str, args: tuple[Hashable, ...]) -> str:
+        It starts from the clock, so a generation lost to eviction can never come back to a number
+        that older entries were stamped with.
+        """
+        cache.add(self._generation_key, time.time_ns(), timeout=None)
+        return cache.get(self._generation_key)
+
+    def _key(self, kind: str, args: tuple[Hashable, ...]) -> str:
         digest = hashlib.blake2b(repr(args).encode(), digest_size=16).hexdigest()
-        return f"{self.name}:{generation}:{kind}:{digest}"
+        return f"{self.name}:{kind}:{digest}"

@@ -26,6 +26,12 @@ def _invalidate(sender: Any, **kwargs: Any) -> None:
     blog_cache.invalidate()
 
 
+def _invalidate_after_m2m(sender: Any, action: str, **kwargs: Any) -> None:
+    # Each change sends pre_* and post_* actions; the post_* one is the write.
+    if action.startswith("post_"):
+        blog_cache.invalidate()
+
+
 def _invalidate_for_user(sender: Any, update_fields: Any = None, **kwargs: Any) -> None:
     if update_fields is not None and set(update_fields) <= _USER_FIELDS_NOT_SHOWN:
         return
@@ -54,7 +60,9 @@ def connect() -> None:
         post_delete.connect(
             _invalidate, sender=model, dispatch_uid=f"blog-cache-delete-{model.__name__}"
         )
-    m2m_changed.connect(_invalidate, sender=Post.tags.through, dispatch_uid="blog-cache-post-tags")
+    m2m_changed.connect(
+        _invalidate_after_m2m, sender=Post.tags.through, dispatch_uid="blog-cache-post-tags"
+    )
     user_model = get_user_model()
     post_save.connect(_invalidate_for_user, sender=user_model, dispatch_uid="blog-cache-user-save")
     post_delete.connect(_invalidate, sender=user_model, dispatch_uid="blog-cache-user-delete")

@@ -5,7 +5,6 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from domain.blog.cache import blog_cache
 from domain.blog.models import Category
 from domain.blog.permissions import require_perm
 from domain.blog.records import CategoryRecord
@@ -136,8 +135,7 @@ def category_delete(*, actor: Any, slug: str, move_to: str | None = None) -> Non
             now = timezone.now()
             posts.update(category=target, updated_at=now)
             children.update(parent=target, updated_at=now)
-            # update() sends no signals; the delete below does, but say it where it matters.
-            blog_cache.invalidate()
+        # update() sends no signals; this delete, in the same transaction, makes the cache stale.
         category.delete()
 
 
