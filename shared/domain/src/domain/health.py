@@ -6,6 +6,7 @@ optional: the cache fails open, so a Redis outage makes the service slower, not 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -60,4 +61,9 @@ def readiness() -> Readiness:
     return Readiness(database=database, redis=redis)
 
 
-areadiness = db.to_async(readiness)
+async def areadiness() -> Readiness:
+    """:func:`readiness` for async callers, on a thread of its own rather than a database thread:
+    when PostgreSQL is unreachable those threads are all waiting on the pool, and the health
+    check must still answer promptly. (It opens its own connection, so there is none to return.)
+    """
+    return await asyncio.to_thread(readiness)
