@@ -180,6 +180,7 @@ def test_adding_a_token_shows_it_once(admin_client, user):
     assert token_authenticate(token) == user
     stored = ApiToken.objects.get()
     assert token not in stored.digest
+    assert stored.expires_at is not None, "a token made in the admin expires like any other"
 
 
 def test_revoke_action(admin_client, user):
@@ -214,3 +215,16 @@ def test_request_id_is_passed_through():
     response = Client().get("/admin/health/live", HTTP_X_REQUEST_ID="bad id\n")
     assert response["X-Request-ID"] != "bad id\n"
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_the_admin_refuses_a_category_cycle(admin_client):
+    root = make_category("Root")
+    child = make_category("Child", parent=root)
+    response = admin_client.post(
+        reverse("admin:blog_category_change", args=[root.pk]),
+        {"name": "Root", "slug": "root", "description": "", "parent": child.pk, "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "parent" in response.context["adminform"].form.errors
+    root.refresh_from_db()
+    assert root.parent_id is None

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from domain.accounts.models import ApiToken, User
-from domain.accounts.services import new_token_secret
+from domain.accounts.services import new_token_secret, token_expiry
 
 
 @admin.register(User)
@@ -45,6 +45,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if not change:
             secret = new_token_secret()
             obj.prefix, obj.digest = secret.prefix, secret.digest
+            # Left empty, it expires like every token (API_TOKEN_TTL).
+            obj.expires_at = obj.expires_at or token_expiry()
             super().save_model(request, obj, form, change)
             self.message_user(
                 request,

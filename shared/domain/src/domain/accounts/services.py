@@ -56,17 +56,23 @@ def new_token_secret() -> TokenSecret:
     return TokenSecret(token=token, prefix=token[:12], digest=_digest(token))
 
 
+def token_expiry(ttl: timedelta | None = None) -> datetime | None:
+    """When a token issued now expires: after ``ttl``, by default ``API_TOKEN_TTL`` (``None``
+    when that is 0: never)."""
+    ttl = ttl if ttl is not None else timedelta(seconds=settings.API_TOKEN_TTL)
+    return timezone.now() + ttl if ttl else None
+
+
 def token_issue(*, user: Any, name: str = "", ttl: timedelta | None = None) -> IssuedToken:
     """Issue a token for ``user``; it expires after ``ttl`` (default ``API_TOKEN_TTL``)."""
     require_authenticated(user)
     secret = new_token_secret()
-    ttl = ttl if ttl is not None else timedelta(seconds=settings.API_TOKEN_TTL)
     record = ApiToken.objects.create(
         user=user,
         name=name.strip()[:100],
         prefix=secret.prefix,
         digest=secret.digest,
-        expires_at=timezone.now() + ttl if ttl else None,
+        expires_at=token_expiry(ttl),
     )
     return IssuedToken(
         token=secret.token,

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 from django.db.models import F, Q
@@ -48,6 +49,17 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Here rather than in a service, so that the admin's form refuses a cycle too.
+        if (
+            self.pk is not None
+            and self.parent_id is not None
+            and Category.objects.subtree_of_pk(self.pk).filter(pk=self.parent_id).exists()
+        ):
+            raise ValidationError(
+                {"parent": "A category cannot be under itself or one of its descendants."}
+            )
 
 
 class Tag(models.Model):

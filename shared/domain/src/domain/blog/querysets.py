@@ -17,20 +17,23 @@ from django.db.models.functions import Coalesce
 if TYPE_CHECKING:
     from domain.blog.models import Post
 
-# The ids of a category and all its descendants. The depth bound guards against a cycle that
-# slipped past the service layer; real trees are far shallower.
+# Deeper than any real tree; it bounds the recursive queries should a cycle ever slip past
+# Category.clean() (a raw UPDATE, say).
+MAX_TREE_DEPTH = 64
+
+# The ids of a category (found by the column named in the template) and all its descendants.
 _SUBTREE_SQL = """
     WITH RECURSIVE subtree(id, depth) AS (
-        SELECT id, 0 FROM blog_category WHERE slug = %s
+        SELECT id, 0 FROM blog_category WHERE {column} = %s
         UNION ALL
         SELECT child.id, subtree.depth + 1
         FROM blog_category AS child JOIN subtree ON child.parent_id = subtree.id
-        WHERE subtree.depth < 64
+        WHERE subtree.depth < {max_depth}
     )
     SELECT id FROM subtree
 """
-
-MAX_TREE_DEPTH = 64
+_SUBTREE_BY_SLUG = _SUBTREE_SQL.format(column="slug", max_depth=MAX_TREE_DEPTH)
+_SUBTREE_BY_ID = _SUBTREE_SQL.format(column="id", max_depth=MAX_TREE_DEPTH)
 
 
 def can_see_all_posts(user: Any) -> bool:
@@ -48,7 +51,11 @@ class CategoryQuerySet(models.QuerySet["Category"]):
     def subtree_of(self, slug: str) -> CategoryQuerySet:
         """The category with ``slug`` and all its descendants, in one recursive query."""
         # The slug is a bound parameter, never interpolated.
-        return self.filter(id__in=RawSQL(_SUBTREE_SQL, [slug]))  # noqa: S611
+        return self.filter(id__in=RawSQL(_SUBTREE_BY_SLUG, [slug]))  # noqa: S611
+
+    def subtree_of_pk(self, pk: int) -> CategoryQuerySet:
+        """The category with primary key ``pk`` and all its descendants."""
+        return self.filter(id__in=RawSQL(_SUBTREE_BY_ID, [pk]))  # noqa: S611
 
     def with_parent_slug(self) -> CategoryQuerySet:
         """Annotate ``parent_slug`` (one LEFT JOIN), which read models carry beside the id."""
@@ -105,12 +112,14 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.filter(Q(status="published") | Q(author=user))
 
     def editable_by(self, user: Any) -> PostQuerySet:
-        """Posts ``user`` may change: their own, or any with ``blog.change_post``."""
+        """Posts ``user`` may change: those they may see that are their own, or any of those with
+        ``blog.change_post`` (the QuerySet twin of ``permissions.require_edit_post``)."""
         if not user or not user.is_authenticated:
             return self.none()
+        visible = self.visible_to(user)
         if user.has_perm("blog.change_post"):
-            return self
-        return self.filter(author=user)
+            return visible
+        return visible.filter(author=user)
 
     def by_author(self, username: str) -> PostQuerySet:
         return self.filter(author__username=username)

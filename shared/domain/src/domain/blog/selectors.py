@@ -23,7 +23,7 @@ from django.db.models.functions import RowNumber
 from domain.blog.cache import blog_cache
 from domain.blog.models import Category, Comment, Post, Tag
 from domain.blog.permissions import can_see_inactive_categories, require_view_post
-from domain.blog.querysets import PostQuerySet
+from domain.blog.querysets import MAX_TREE_DEPTH, PostQuerySet
 from domain.blog.records import (
     AuthorRecord,
     CategoryNode,
@@ -183,7 +183,7 @@ def category_tree() -> tuple[CategoryNode, ...]:
             children[category.parent_id].append(category)
 
         def build(parent_id: int | None, depth: int) -> tuple[CategoryNode, ...]:
-            if depth > 64:
+            if depth > MAX_TREE_DEPTH:
                 return ()
             return tuple(
                 CategoryNode(category=CategoryRecord.of(c), children=build(c.pk, depth + 1))

@@ -97,12 +97,9 @@ def category_update(
         if not isinstance(is_active, Unset):
             category.is_active = is_active
         if not isinstance(parent, Unset):
-            new_parent = _parent(parent)
-            if new_parent and Category.objects.subtree_of(slug).filter(pk=new_parent.pk).exists():
-                raise InvalidInput.field(
-                    "parent", "A category cannot move under itself or one of its descendants."
-                )
-            category.parent = new_parent
+            category.parent = _parent(parent)
+        # Refuses a move under the category itself or a descendant (Category.clean); the tree
+        # lock makes that check hold against concurrent moves.
         full_clean(category)
         save_with_slug(category)
         return _record(category)

@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
 from domain.blog.models import Category, Post, Tag
@@ -69,10 +68,9 @@ def _locked(slug: str) -> Post:
 
 
 def _publish(post: Post) -> None:
+    # Post.clean()/save() date it if it never went live; a post keeps its first date, so
+    # unpublishing and republishing cannot push an old post back to the top.
     post.status = Post.Status.PUBLISHED
-    # A post keeps the date it first went live, so unpublishing and republishing cannot be used
-    # to push an old post back to the top.
-    post.published_at = post.published_at or timezone.now()
 
 
 def post_create(
