@@ -74,6 +74,7 @@ def test_plain_http_deployments_and_persistent_connections():
         ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG must be true or false"),
         ({"DB_POOL_MAX_SIZE": "0"}, "DB_POOL_MAX_SIZE must be at least 1"),
         ({"CACHE_TTL": "soon"}, "CACHE_TTL must be an integer"),
+        ({"PAGE_SIZE_DEFAULT": "200"}, "PAGE_SIZE_DEFAULT (200) cannot exceed PAGE_SIZE_MAX"),
     ],
 )
 def test_bad_values_fail_with_a_message_naming_the_variable(env, message):

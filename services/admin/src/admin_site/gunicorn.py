@@ -7,32 +7,26 @@ from __future__ import annotations
 
 import os
 
+from domain.env import env_int, env_str
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw else default
-
-
-bind = os.environ.get("GUNICORN_BIND") or "0.0.0.0:8000"
+bind = env_str("GUNICORN_BIND", "0.0.0.0:8000")
 # The admin is light: a few processes with a few threads each. Each thread holds at most one
 # pooled connection while it serves a request (set DB_POOL_MAX_SIZE to the thread count).
-workers = _int("GUNICORN_WORKERS", 2)
-threads = _int("GUNICORN_THREADS", 4)
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or ("gthread" if threads > 1 else "sync")
-timeout = _int("GUNICORN_TIMEOUT", 30)
+workers = env_int("GUNICORN_WORKERS", 2, minimum=1)
+threads = env_int("GUNICORN_THREADS", 4, minimum=1)
+worker_class = env_str("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
+timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=0)
 # Below the container's stop_grace_period, so in-flight requests finish before a SIGKILL.
-graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
-keepalive = _int("GUNICORN_KEEPALIVE", 75)
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 20, minimum=0)
+keepalive = env_int("GUNICORN_KEEPALIVE", 75, minimum=0)
 # Recycle workers now and then, so a slow leak never becomes an outage.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 2000, minimum=0)
+max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 200, minimum=0)
 # Heartbeat files in memory: /tmp may be a slow overlay filesystem in a container.
 _SHM = "/dev/shm"  # noqa: S108 (gunicorn's own recommendation for containers)
-worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or (
-    _SHM if os.path.isdir(_SHM) else None
-)
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"
+worker_tmp_dir = env_str("GUNICORN_WORKER_TMP_DIR") or (_SHM if os.path.isdir(_SHM) else None)
+forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The request middleware writes the access log (with request ID and query count).
 accesslog = None
 errorlog = "-"
-loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
+loglevel = env_str("LOG_LEVEL", "info").lower()

@@ -49,7 +49,7 @@ class _Breaker:
         return time.monotonic() >= self.down_until
 
     def failed(self, location: str, exc: Exception) -> None:
-        retry_after = float(getattr(settings, "CACHE_RETRY_AFTER", 2.0))
+        retry_after = settings.CACHE_RETRY_AFTER
         self.down_until = time.monotonic() + retry_after
         if not self.failing:
             self.failing = True

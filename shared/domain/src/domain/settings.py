@@ -1,13 +1,16 @@
 """Django settings for the Fast Django domain, read from the environment.
 
 Every service (admin, REST, GraphQL, the migration job) runs on these settings; the admin service
-adds what only it needs in ``admin_site.settings``. Every variable is listed with its default in
-``.env.example`` at the repository root.
+adds what only it needs in ``admin_site.settings``. ``.env.example`` at the repository root lists
+every variable an operator sets, with its default; the compose file sets the rest (the database
+and Redis addresses, each service's name and pool size).
 
 https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
 from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
 
 from domain.env import (
     env_bool,
@@ -185,6 +188,10 @@ LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
 # Largest page a client may ask for, and the page size when it asks for none.
 PAGE_SIZE_MAX = env_int("PAGE_SIZE_MAX", 100, minimum=1)
 PAGE_SIZE_DEFAULT = env_int("PAGE_SIZE_DEFAULT", 20, minimum=1)
+if PAGE_SIZE_DEFAULT > PAGE_SIZE_MAX:
+    raise ImproperlyConfigured(
+        f"PAGE_SIZE_DEFAULT ({PAGE_SIZE_DEFAULT}) cannot exceed PAGE_SIZE_MAX ({PAGE_SIZE_MAX})."
+    )
 # Request bodies larger than this are refused with 413 by the API services.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 # Lifetime of an API token, in seconds (0: tokens never expire).

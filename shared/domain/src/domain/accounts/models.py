@@ -52,7 +52,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name or 'unnamed'})"
-
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None

@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-
-if TYPE_CHECKING:
-    pass
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
@@ -18,6 +13,3 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
             revoked_at__isnull=True,
             user__is_active=True,
         )
-
-    def of(self, user: object) -> ApiTokenQuerySet:
-        return self.filter(user=user)

@@ -15,16 +15,7 @@
 
 from __future__ import annotations
 
-import os
-
-
-def _int(name: str, default: int | None) -> int | None:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw else default
-
-
-def _str(name: str, default: str) -> str:
-    return os.environ.get(name, "").strip() or default
+from domain.env import env_int, env_str
 
 
 def serve(app: str) -> None:
@@ -36,16 +27,16 @@ def serve(app: str) -> None:
     setup_django()
     uvicorn.run(
         app,
-        host=_str("UVICORN_HOST", "0.0.0.0"),  # noqa: S104 (inside a container)
-        port=_int("PORT", 8000) or 8000,
-        workers=_int("UVICORN_WORKERS", 1),
-        loop=_str("UVICORN_LOOP", "auto"),  # type: ignore[arg-type]
-        http=_str("UVICORN_HTTP", "auto"),  # type: ignore[arg-type]
+        host=env_str("UVICORN_HOST", "0.0.0.0"),  # noqa: S104 (inside a container)
+        port=env_int("PORT", 8000, minimum=1),
+        workers=env_int("UVICORN_WORKERS", 1, minimum=1),
+        loop=env_str("UVICORN_LOOP", "auto"),  # type: ignore[arg-type]
+        http=env_str("UVICORN_HTTP", "auto"),  # type: ignore[arg-type]
         proxy_headers=True,
-        forwarded_allow_ips=_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        timeout_keep_alive=_int("UVICORN_KEEPALIVE", 75) or 75,
-        timeout_graceful_shutdown=_int("UVICORN_GRACEFUL_TIMEOUT", 20),
-        limit_concurrency=_int("UVICORN_LIMIT_CONCURRENCY", None),
+        forwarded_allow_ips=env_str("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        timeout_keep_alive=env_int("UVICORN_KEEPALIVE", 75, minimum=1),
+        timeout_graceful_shutdown=env_int("UVICORN_GRACEFUL_TIMEOUT", 20, minimum=0),
+        limit_concurrency=env_int("UVICORN_LIMIT_CONCURRENCY", 0, minimum=0) or None,
         # WebSocket messages get the same bound as request bodies.
         ws_max_size=settings.API_MAX_BODY_BYTES,
         # Django's LOGGING configures logging; our middleware writes the access log.
