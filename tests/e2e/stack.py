@@ -21,7 +21,8 @@ from testcontainers.compose import DockerCompose
 from tests.infra import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "fastdjango-e2e"
+# Distinct names (E2E_PROJECT) let several checkouts run their end-to-end suites on one engine.
+PROJECT = os.environ.get("E2E_PROJECT", "fastdjango-e2e")
 SUPERUSER = "e2e-admin"
 
 
@@ -156,7 +157,7 @@ def write_env_file(directory: Path, port: int, password: str) -> Path:
         "GATEWAY_PORT": str(port),
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
-        "IMAGE_TAG": "e2e",
+        "IMAGE_TAG": PROJECT,
     }
     path = directory / "e2e.env"
     path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
