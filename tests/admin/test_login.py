@@ -100,3 +100,9 @@ def test_the_client_address(settings, peer, forwarded, trusted, expected):
     headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
     request = RequestFactory().post("/admin/login/", REMOTE_ADDR=peer, **headers)
     assert client_ip(request) == expected
+
+
+def test_a_null_character_is_a_form_error(superuser):
+    response = sign_in(Client(), PASSWORD, username="ro\x00ot")
+    assert response.status_code == 200
+    assert response.context["form"].errors
