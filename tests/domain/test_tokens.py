@@ -221,6 +221,21 @@ def test_parallel_guesses_from_many_addresses_cannot_overrun_the_account_limit(u
     assert outcomes.count("RateLimited") == 5
 
 
+def test_the_counters_are_in_redis_with_an_expiry(user, settings):
+    """Shared by every process and replica; each counter ends with its window."""
+    from django.core.cache import cache
+
+    fails("alice", "10.0.0.1")
+    client = cache._cache.get_client(write=True)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = sorted(key.decode() for key in client.scan_iter(match=f"{prefix}:*login:*"))
+    kinds = [key.split("login:")[1].split(":")[0] for key in keys]
+    assert sorted(kinds) == ["account", "address", "pair"]
+    assert all(0 < client.ttl(key) <= settings.LOGIN_FAILURE_WINDOW for key in keys)
+    assert "alice" not in "".join(keys), "usernames are stored as digests"
+    assert not throttle._local._entries
+
+
 # REDIS DOWN: THE SAME LIMITS, PER PROCESS
 # ------------------------------------------------------------------------------
 
