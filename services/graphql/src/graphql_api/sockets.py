@@ -42,7 +42,7 @@ from graphql_api.errors import graphql_error
 logger = logging.getLogger(__name__)
 
 REVOKED_CODE, REVOKED_REASON = 4403, "Forbidden: the credentials are no longer valid"
-# RFC 6455 "Try Again Later": graphql-ws clients retry it with backoff (4xxx codes are final).
+# RFC 6455 "Try Again Later" (1013), which graphql-ws clients retry with backoff.
 FULL_CODE = 1013
 
 
