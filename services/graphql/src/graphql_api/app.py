@@ -29,9 +29,10 @@ from domain import db
 from domain.asgi.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from domain.health import areadiness
 from graphql_api.config import Config
-from graphql_api.middleware import WebSocketMessageLimitMiddleware
+from graphql_api.middleware import WebSocketAdmissionMiddleware, WebSocketMessageLimitMiddleware
 from graphql_api.pubsub import CommentFeed
 from graphql_api.schema import build_schema
+from graphql_api.sockets import Sockets
 from graphql_api.view import GraphQLView
 
 
@@ -56,8 +57,18 @@ def _health_routes(feed: CommentFeed) -> list[BaseRoute]:
 def create_app(config: Config | None = None) -> Starlette:
     """A GraphQL app with its own comment feed (one Redis subscription) for its lifetime."""
     config = config or Config.from_env()
-    feed = CommentFeed(_events_redis_url())
-    graphql = GraphQLView(build_schema(config), config=config, feed=feed)
+    feed = CommentFeed(
+        _events_redis_url(),
+        buffer=config.subscription_buffer,
+        max_subscriptions=config.max_process_subscriptions,
+    )
+    sockets = Sockets(
+        max_open=config.ws_max_connections,
+        max_per_address=config.ws_max_per_address,
+        recheck_interval=config.ws_recheck_interval,
+    )
+    feed.on_access_changed = sockets.access_changed
+    graphql = GraphQLView(build_schema(config), config=config, feed=feed, sockets=sockets)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -66,6 +77,7 @@ def create_app(config: Config | None = None) -> Starlette:
             yield
         finally:
             await feed.stop()
+            await sockets.stop()
             await db.shutdown()
 
     app = Starlette(
@@ -77,11 +89,13 @@ def create_app(config: Config | None = None) -> Starlette:
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES),
+            Middleware(WebSocketAdmissionMiddleware, sockets=sockets),
             Middleware(WebSocketMessageLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES),
         ],
         lifespan=lifespan,
     )
     app.state.feed = feed
+    app.state.sockets = sockets
     app.state.schema = graphql.schema
     return app
 

@@ -69,6 +69,11 @@ class ErrorCode(Enum):
         "GRAPHQL_VALIDATION_FAILED",
         description="The document does not fit the schema or a limit (depth, aliases).",
     )
+    EVENTS_DROPPED = strawberry.enum_value(
+        "EVENTS_DROPPED",
+        description="A subscription fell too far behind and missed events; it has ended. Read "
+        "again what it followed, then subscribe again.",
+    )
     INTERNAL_SERVER_ERROR = strawberry.enum_value(
         "INTERNAL_SERVER_ERROR", description="A fault of the server; it has been logged."
     )

@@ -18,10 +18,15 @@ from strawberry.types.unset import UNSET, UnsetType
 from graphql_api.config import Config
 from graphql_api.context import Context
 from graphql_api.pubsub import CommentFeed
+from graphql_api.sockets import Sockets, TransportWSHandler
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, *, config: Config, feed: CommentFeed) -> None:
+    graphql_transport_ws_handler_class = TransportWSHandler
+
+    def __init__(
+        self, schema: BaseSchema, *, config: Config, feed: CommentFeed, sockets: Sockets
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if config.graphiql else None,
@@ -30,6 +35,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_subscriptions_per_connection=config.max_subscriptions,
         )
         self.feed = feed
+        self.sockets = sockets
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
