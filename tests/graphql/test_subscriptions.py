@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 
 from domain import db
 from domain.accounts.models import ApiToken
+from domain.accounts.services import token_revoke, tokens_revoke
 from domain.blog.cache import blog_cache
 from domain.blog.events import CommentAdded, acomment_audience, publish_comment_added
 from domain.blog.services.comments import acomment_add
@@ -374,6 +375,13 @@ async def closed_with(ws: AsyncWebSocketSession) -> tuple[int, str]:
     [
         pytest.param(lambda user, token: revoke_as_the_admin_does(token), id="token-revoked"),
         pytest.param(lambda user, token: _token_record(token).delete(), id="token-deleted"),
+        pytest.param(
+            lambda user, token: token_revoke(user=user, token=token), id="token-revoked-by-holder"
+        ),
+        pytest.param(
+            lambda user, token: tokens_revoke(tokens=ApiToken.objects.filter(user=user)),
+            id="tokens-revoked-in-bulk",
+        ),
         pytest.param(lambda user, token: deactivate(user), id="user-deactivated"),
     ],
 )

@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from domain.accounts.models import ApiToken, User
-from domain.accounts.services import new_token_secret, token_expiry
+from domain.accounts.services import new_token_secret, token_expiry, tokens_revoke
 
 
 @admin.register(User)
@@ -127,5 +127,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = tokens_revoke(tokens=queryset)
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

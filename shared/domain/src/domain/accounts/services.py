@@ -14,10 +14,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from domain.accounts import throttle
+from domain.accounts.events import announce_access_changed
 from domain.accounts.models import ApiToken, User
 from domain.db import to_async
 from domain.errors import InvalidInput, NotAuthenticated, NotFound
@@ -131,11 +133,22 @@ def token_authenticate(token: str) -> User | None:
 def token_revoke(*, user: Any, token: str) -> None:
     """Revoke ``token``, which must belong to ``user``. Revoking twice is not an error."""
     require_authenticated(user)
-    updated = ApiToken.objects.filter(
-        user=user, digest=_digest(token), revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
-    if not updated and not ApiToken.objects.filter(user=user, digest=_digest(token)).exists():
+    revoked = tokens_revoke(tokens=ApiToken.objects.filter(user=user, digest=_digest(token)))
+    if not revoked and not ApiToken.objects.filter(user=user, digest=_digest(token)).exists():
         raise NotFound("No such token.")
+
+
+def tokens_revoke(*, tokens: Any) -> int:
+    """Revoke the unrevoked tokens of the QuerySet ``tokens``; how many. Their users' open
+    WebSockets are closed at once (:mod:`domain.accounts.events`): an ``update()`` sends no model
+    signal, so the announcement is made here."""
+    with transaction.atomic():
+        pending = tokens.filter(revoked_at__isnull=True)
+        users = set(pending.values_list("user_id", flat=True))
+        count = pending.update(revoked_at=timezone.now())
+        for user_id in users:
+            announce_access_changed(user_id)
+    return count
 
 
 atoken_issue = to_async(token_issue)
