@@ -6,22 +6,24 @@ from collections.abc import AsyncIterator
 
 import strawberry
 
-from domain.blog.records import CommentRecord
-from domain.blog.selectors import avisible_post_id
+from domain.blog.records import CommentView
+from domain.blog.selectors import aauthors_by_ids, avisible_post_id
 from graphql_api.blog.types import Comment
 from graphql_api.context import Context, Info
 
 
-async def _comments(context: Context, post_id: int) -> AsyncIterator[CommentRecord]:
+async def _comments(context: Context, post_id: int) -> AsyncIterator[CommentView]:
     async for event in context.feed.comments_on(post_id):
         # A connection lives long: each event resolves its relations with fresh loaders.
         context.renew_loaders()
-        yield CommentRecord(
+        authors = await aauthors_by_ids([event.author_id])
+        yield CommentView(
             id=event.comment_id,
             post_id=event.post_id,
             author_id=event.author_id,
             body=event.body,
             created_at=event.created_at,
+            author=authors[event.author_id],
         )
 
 
