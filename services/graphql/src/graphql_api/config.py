@@ -13,6 +13,7 @@ Production keeps the defaults except where ``docs/graphql.md`` says otherwise.
 | ``GRAPHIQL`` | ``DJANGO_DEBUG`` | the GraphiQL page on ``GET /graphql`` |
 | ``GRAPHQL_MAX_SUBSCRIPTIONS`` | 20 | operations open at once on one WebSocket |
 | ``GRAPHQL_WS_INIT_TIMEOUT`` | 10 | seconds a WebSocket may wait before ``connection_init`` |
+| ``GRAPHQL_APQ_TTL`` | 86400 | seconds a registered persisted query is kept (in Redis) |
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Config:
     mask_errors: bool = True
     max_subscriptions: int = 20
     ws_init_timeout: float = 10.0
+    apq_ttl: int = 86_400
 
     @classmethod
     def from_env(cls) -> Config:
@@ -54,4 +56,5 @@ class Config:
                 "GRAPHQL_MAX_SUBSCRIPTIONS", cls.max_subscriptions, minimum=1
             ),
             ws_init_timeout=env_float("GRAPHQL_WS_INIT_TIMEOUT", cls.ws_init_timeout),
+            apq_ttl=env_int("GRAPHQL_APQ_TTL", cls.apq_ttl, minimum=60),
         )

@@ -235,6 +235,29 @@ def _backend() -> FailOpenRedisCache:
     return caches["default"]  # type: ignore[return-value]
 
 
+async def aget_bytes(key: str) -> bytes | None:
+    """The bytes under ``key`` (Django's prefix is added), ``None`` if absent or Redis is down."""
+    backend = _backend()
+    if not backend.breaker.allows():
+        return None
+    try:
+        return await _async_client().get(backend.make_key(key))  # type: ignore[no-any-return]
+    except (RedisError, OSError) as exc:
+        backend.breaker.failed(backend.location, exc)
+        return None
+
+
+async def aset_bytes(key: str, value: bytes, ttl: int) -> None:
+    """Store ``value`` under ``key`` for ``ttl`` seconds; nothing if Redis is down."""
+    backend = _backend()
+    if not backend.breaker.allows():
+        return
+    try:
+        await _async_client().set(backend.make_key(key), value, ex=ttl)
+    except (RedisError, OSError) as exc:
+        backend.breaker.failed(backend.location, exc)
+
+
 # NAMESPACES
 # ------------------------------------------------------------------------------
 
@@ -325,7 +348,7 @@ class Namespace:
         """The current generation and the response cached under ``key`` if it is current.
 
         ``(None, None)`` when the cache cannot be trusted now (Redis down, a bump of this
-        process still pending, no generation yet): serve without the cache, store nothing.
+        process still pending): serve without the cache, store nothing.
         """
         backend = _backend()
         if self._bump_pending or not backend.breaker.allows():
@@ -338,12 +361,25 @@ class Namespace:
             backend.breaker.failed(backend.location, exc)
             return None, None
         if raw_generation is None:
-            return None, None
+            return await self._astart_generation(), None
         if entry is not None:
             stamp, etag, media_type, body = entry.split(b"\n", 3)
             if stamp == raw_generation:
                 return int(raw_generation), CachedResponse(body, etag.decode(), media_type.decode())
         return int(raw_generation), None
+
+    async def _astart_generation(self) -> int | None:
+        """:meth:`_start_generation` on the event loop."""
+        backend = _backend()
+        key = backend.make_key(self._generation_key)
+        try:
+            client = _async_client()
+            await client.set(key, time.time_ns(), nx=True)
+            raw = await client.get(key)
+        except (RedisError, OSError) as exc:
+            backend.breaker.failed(backend.location, exc)
+            return None
+        return None if raw is None else int(raw)
 
     async def aset_response(self, key: str, generation: int, response: CachedResponse) -> None:
         """Cache ``response`` under ``key``, stamped with the generation read before it was

@@ -60,7 +60,8 @@ def _validator_headers(etag: str, cache_control: bytes) -> list[tuple[bytes, byt
 
 
 class HttpCacheMiddleware:
-    """See the module docstring. ``paths``: the path prefixes it looks after."""
+    """See the module docstring. ``paths``: the paths it looks after; one ending in ``/`` is a
+    prefix of paths, any other is one path."""
 
     def __init__(
         self,
@@ -72,11 +73,15 @@ class HttpCacheMiddleware:
     ) -> None:
         self.app = app
         self.namespace = namespace
-        self.paths = tuple(paths)
+        self.prefixes = tuple(path for path in paths if path.endswith("/"))
+        self.exact = frozenset(path for path in paths if not path.endswith("/"))
         self.body_methods = frozenset(body_methods)
 
+    def _looks_after(self, path: str) -> bool:
+        return path in self.exact or path.startswith(self.prefixes)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.paths):
+        if scope["type"] != "http" or not self._looks_after(scope["path"]):
             await self.app(scope, receive, send)
             return
         method = scope["method"]
