@@ -26,7 +26,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from domain import db
+from domain.asgi.http_cache import HttpCacheMiddleware
 from domain.asgi.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from domain.blog.cache import blog_cache
 from domain.health import areadiness
 from graphql_api.config import Config
 from graphql_api.middleware import WebSocketAdmissionMiddleware, WebSocketMessageLimitMiddleware
@@ -91,6 +93,10 @@ def create_app(config: Config | None = None) -> Starlette:
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES),
             Middleware(WebSocketAdmissionMiddleware, sockets=sockets),
             Middleware(WebSocketMessageLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES),
+            # Anonymous queries are answered from Redis before Strawberry parses them.
+            Middleware(
+                HttpCacheMiddleware, namespace=blog_cache, paths=["/graphql"], body_methods=["POST"]
+            ),
         ],
         lifespan=lifespan,
     )

@@ -18,6 +18,7 @@ Production keeps the defaults except where ``docs/graphql.md`` says otherwise.
 | ``GRAPHQL_MAX_PROCESS_SUBSCRIPTIONS`` | 5000 | subscriptions open at once on one process |
 | ``GRAPHQL_SUBSCRIPTION_BUFFER`` | 100 | events a subscriber may fall behind before it is closed |
 | ``GRAPHQL_WS_RECHECK_INTERVAL`` | 30 | seconds between re-checks of signed-in WebSockets' tokens |
+| ``GRAPHQL_APQ_TTL`` | 86400 | seconds a registered persisted query is kept (in Redis) |
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Config:
     max_process_subscriptions: int = 5000
     subscription_buffer: int = 100
     ws_recheck_interval: float = 30.0
+    apq_ttl: int = 86_400
 
     @classmethod
     def from_env(cls) -> Config:
@@ -82,6 +84,7 @@ class Config:
                 "GRAPHQL_WS_RECHECK_INTERVAL",
                 env_float("GRAPHQL_WS_RECHECK_INTERVAL", cls.ws_recheck_interval),
             ),
+            apq_ttl=env_int("GRAPHQL_APQ_TTL", cls.apq_ttl, minimum=60),
         )
 
 

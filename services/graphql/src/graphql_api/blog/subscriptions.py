@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import strawberry
 from graphql import GraphQLError
 
-from domain.blog.records import CommentRecord
-from domain.blog.selectors import avisible_post_id
+from domain.blog.records import CommentView
+from domain.blog.selectors import aauthors_by_ids, avisible_post_id
 from domain.errors import Unavailable
 from graphql_api.blog.types import Comment
 from graphql_api.context import Context, Info
@@ -23,19 +23,21 @@ _OVERFLOWED = (
 )
 
 
-async def _comments(context: Context, post_id: int) -> AsyncIterator[CommentRecord]:
+async def _comments(context: Context, post_id: int) -> AsyncIterator[CommentView]:
     events = context.feed.comments_on(post_id, viewer=lambda: context.user)
     try:
         async with contextlib.aclosing(events):
             async for event in events:
                 # A connection lives long: each event resolves its relations with fresh loaders.
                 context.renew_loaders()
-                yield CommentRecord(
+                authors = await aauthors_by_ids([event.author_id])
+                yield CommentView(
                     id=event.comment_id,
                     post_id=event.post_id,
                     author_id=event.author_id,
                     body=event.body,
                     created_at=event.created_at,
+                    author=authors[event.author_id],
                 )
     except SubscriptionOverflow:
         raise GraphQLError(

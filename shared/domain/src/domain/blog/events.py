@@ -76,7 +76,7 @@ def _post_access(post_id: int) -> Post | None:
     def load() -> dict[str, Any] | None:
         return Post.objects.filter(pk=post_id).values("author_id", "status").first()
 
-    fields = blog_cache.get_or_set("post-access", (post_id,), load)
+    fields = blog_cache.get_or_set("post-access", (post_id,), load, type=dict[str, Any] | None)
     return None if fields is None else Post(pk=post_id, **fields)
 
 
