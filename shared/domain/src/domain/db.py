@@ -31,8 +31,10 @@ server left in the pool (each request then waits out ``DB_POOL_TIMEOUT``). Here:
 * a dead one means every idle connection predates a restart: if PostgreSQL accepts a new
   connection the pool is drained and refilled at once, so the same request goes on; if it does
   not, the breaker opens;
-* while the breaker is open, checkouts fail at once (503 with ``Retry-After``) and one caller every
-  ``DB_RETRY_INTERVAL`` seconds tries a new connection; the first that succeeds closes it.
+* the breaker opens when a new connection fails (the pool's own, or such a probe): the pool is
+  dropped (its waiters fail at once, its reconnection backoff goes with it) and checkouts fail at
+  once (503 with ``Retry-After``), except that one caller every ``DB_RETRY_INTERVAL`` seconds tries
+  a new connection, callers arriving meanwhile share its answer, and the first success closes it.
 
 Domain services stay plain sync functions, so ``transaction.atomic`` never spans an ``await``;
 :func:`to_async` gives each one its async twin, the way Django puts ``aget`` beside ``get``.
@@ -76,26 +78,6 @@ T = TypeVar("T")
 
 class DatabaseDown(psycopg.OperationalError):
     """PostgreSQL did not accept a connection just now: fail without waiting for the pool."""
-
-
-def connection_class_for(pool: ConnectionPool) -> type[psycopg.Connection[Any]]:
-    """The class of ``pool``'s connections: while ``pool`` is open, a failed attempt to make one
-    trips the breaker, so the requests waiting for it fail at once instead of waiting out
-    ``DB_POOL_TIMEOUT``."""
-    owner = weakref.ref(pool)
-
-    class PooledConnection(psycopg.Connection[Any]):
-        @classmethod
-        def connect(cls, conninfo: str = "", **kwargs: Any) -> PooledConnection:  # type: ignore[override]
-            try:
-                return super().connect(conninfo, **kwargs)  # type: ignore[return-value]
-            except psycopg.OperationalError as exc:
-                if (current := owner()) is not None and not current.closed:
-                    breaker.trip(f"a new connection failed: {_reason(exc)}")
-                raise
-
-    PooledConnection.watched = True  # type: ignore[attr-defined]
-    return PooledConnection
 
 
 # THE DATABASE THREADS
@@ -373,6 +355,26 @@ class Breaker:
 
 
 breaker = Breaker()
+
+
+def connection_class_for(pool: ConnectionPool) -> type[psycopg.Connection[Any]]:
+    """The class of ``pool``'s connections: while ``pool`` is open, a failed attempt to make one
+    trips the breaker, so the requests waiting for it fail at once instead of waiting out
+    ``DB_POOL_TIMEOUT``."""
+    owner = weakref.ref(pool)
+
+    class PooledConnection(psycopg.Connection[Any]):
+        @classmethod
+        def connect(cls, conninfo: str = "", **kwargs: Any) -> PooledConnection:  # type: ignore[override]
+            try:
+                return super().connect(conninfo, **kwargs)  # type: ignore[return-value]
+            except psycopg.OperationalError as exc:
+                if (current := owner()) is not None and not current.closed:
+                    breaker.trip(f"a new connection failed: {_reason(exc)}")
+                raise
+
+    PooledConnection.watched = True  # type: ignore[attr-defined]
+    return PooledConnection
 
 
 def _is_alive(conn: psycopg.Connection[Any]) -> bool:
