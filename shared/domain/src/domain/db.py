@@ -435,9 +435,10 @@ def checkout(wrapper: BaseDatabaseWrapper, *, timeout: float | None = None) -> p
 def ping(timeout: float = 1.0) -> None:
     """Raise ``DatabaseError`` unless PostgreSQL answers within about ``timeout`` seconds.
 
-    Through the pool (a readiness check must not open a connection per call): while every pooled
-    connection is in use PostgreSQL is evidently answering, so it takes none and waits for none.
-    Without a pool it connects directly.
+    Through the pool (a readiness check must not open a connection per call). A busy pool —
+    no idle connection, and every one in use or others already waiting — answers for PostgreSQL
+    while the breaker is closed (a failed connection would have opened it), so the check takes
+    none and waits behind nobody. Without a pool it connects directly.
     """
     try:
         pool: ConnectionPool | None = default_connection.pool
@@ -449,9 +450,13 @@ def ping(timeout: float = 1.0) -> None:
             return
         if not breaker.down and not pool.closed:
             stats = pool.get_stats()
-            if not stats["pool_available"] and stats["pool_size"] >= stats["pool_max"]:
+            busy = stats["pool_size"] >= stats["pool_max"] or stats.get("requests_waiting", 0)
+            if not stats["pool_available"] and busy:
                 return
-        conn = checkout(default_connection, timeout=timeout)
+        try:
+            conn = checkout(default_connection, timeout=timeout)
+        except PoolTimeout:
+            return  # busy after all, and a new connection just succeeded (else DatabaseDown)
         try:
             conn.execute("SELECT 1")
         finally:
