@@ -12,6 +12,13 @@ The substitution is checked when a shape is compiled: every marker must appear a
 parameter and nowhere in the SQL text. A QuerySet that transforms a value (``icontains`` wraps it
 in ``%``) or inlines it fails the check, and that shape is then built and compiled per call, as
 Django always would: slower, never wrong.
+
+The compiled SQL runs with server-side parameters and binary rows (a third of the Python time of
+Django's client-side binding and text rows, measured on a 20-post page), prepared on each
+connection, so PostgreSQL plans it once per connection. A migration that changes a
+column such a statement reads makes PostgreSQL refuse the old plan ("cached plan must not change
+result type"); the connection's prepared statements are then dropped and the query run again, once.
+It still goes through Django's execute wrappers, so query tracking sees it.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
+import psycopg
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import QuerySet
@@ -75,9 +83,9 @@ class _Compiled:
             value = values[name]
             for position, kind in positions:
                 params[position] = value if type(value) is kind else kind(value)
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            fetched = cursor.fetchall()
+        # Django's converters expect what its text-format loaders give (JSON as text, say): rows
+        # that need converting are read as text.
+        fetched = _fetch(self.sql, params, binary=not self.converters)
         names = self.names
         if not self.converters:
             return [dict(zip(names, row, strict=True)) for row in fetched]
@@ -89,6 +97,41 @@ class _Compiled:
                     row[position] = convert(row[position], expression, connection)
             rows.append(dict(zip(names, row, strict=True)))
         return rows
+
+
+# A prepared statement the server no longer accepts: its plan went stale (a column it reads changed
+# type), or the server lost it.
+_STALE_STATEMENT = (psycopg.errors.FeatureNotSupported, psycopg.errors.InvalidSqlStatementName)
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    """Server-side parameters, and each statement prepared on its connection (psycopg keeps the
+    most recent ``prepared_max`` per connection, whatever ``DB_PREPARED_STATEMENTS`` says of other
+    queries); a statement whose prepared plan went stale is run again, once, after the
+    connection's prepared statements are dropped."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("prepare", True)
+        try:
+            return super().execute(query, params, **kwargs)
+        except _STALE_STATEMENT:
+            if self.connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                raise  # inside a transaction, which the error aborted
+            # psycopg forgets its prepared statements when it sees DEALLOCATE ALL.
+            self.connection.execute("DEALLOCATE ALL")
+            return super().execute(query, params, **kwargs)
+
+
+def _fetch(sql: str, params: list[Any], *, binary: bool) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` run on a :class:`_PreparingCursor`, wrapped like any Django cursor (query
+    logging, execute wrappers, error translation)."""
+    connection.ensure_connection()
+    raw = _PreparingCursor(connection.connection)
+    if binary:
+        raw.format = psycopg.pq.Format.BINARY
+    with connection._prepare_cursor(raw) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()  # type: ignore[no-any-return]
 
 
 def _compile(build: Build, shape: Mapping[str, Any], values: Mapping[str, Any]) -> _Compiled | None:
