@@ -76,6 +76,9 @@ class _Compiled:
     slots: tuple[tuple[str, tuple[tuple[int, type], ...]], ...]
     names: tuple[str, ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    # Rows in binary, unless a column is JSON: Django's converter decodes the text its own
+    # text-format loader leaves, where psycopg's binary loader would already have decoded it.
+    binary: bool
 
     def run(self, values: Mapping[str, Any]) -> list[Row]:
         params = list(self.constants)
@@ -83,9 +86,7 @@ class _Compiled:
             value = values[name]
             for position, kind in positions:
                 params[position] = value if type(value) is kind else kind(value)
-        # Django's converters expect what its text-format loaders give (JSON as text, say): rows
-        # that need converting are read as text.
-        fetched = _fetch(self.sql, params, binary=not self.converters)
+        fetched = _fetch(self.sql, params, binary=self.binary)
         names = self.names
         if not self.converters:
             return [dict(zip(names, row, strict=True)) for row in fetched]
@@ -168,7 +169,11 @@ def _compile(build: Build, shape: Mapping[str, Any], values: Mapping[str, Any]) 
         (position, tuple(functions), expression)
         for position, (functions, expression) in compiler.get_converters(fields).items()
     )
-    return _Compiled(sql, tuple(params), tuple(slots), names, converters)
+    binary = not any(
+        expression.output_field.get_internal_type() == "JSONField"
+        for _, _, expression in converters
+    )
+    return _Compiled(sql, tuple(params), tuple(slots), names, converters, binary)
 
 
 class CompiledQueries:
