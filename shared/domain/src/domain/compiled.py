@@ -76,8 +76,9 @@ class _Compiled:
     slots: tuple[tuple[str, tuple[tuple[int, type], ...]], ...]
     names: tuple[str, ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
-    # Rows in binary, unless a column is JSON: Django's converter decodes the text its own
-    # text-format loader leaves, where psycopg's binary loader would already have decoded it.
+    # Rows in binary, unless a converted column is other than a number: Django's converters
+    # expect what its text-format loaders give (JSON as text, which psycopg's binary loader would
+    # already have decoded).
     binary: bool
 
     def run(self, values: Mapping[str, Any]) -> list[Row]:
@@ -135,6 +136,22 @@ def _fetch(sql: str, params: list[Any], *, binary: bool) -> list[tuple[Any, ...]
         return cursor.fetchall()  # type: ignore[no-any-return]
 
 
+_BINARY_SAFE = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "FloatField",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+    }
+)
+
+
 def _compile(build: Build, shape: Mapping[str, Any], values: Mapping[str, Any]) -> _Compiled | None:
     markers = {name: _marker(value) for name, value in values.items()}
     queryset = build(**shape, **markers)
@@ -169,8 +186,8 @@ def _compile(build: Build, shape: Mapping[str, Any], values: Mapping[str, Any]) 
         (position, tuple(functions), expression)
         for position, (functions, expression) in compiler.get_converters(fields).items()
     )
-    binary = not any(
-        expression.output_field.get_internal_type() == "JSONField"
+    binary = all(
+        expression.output_field.get_internal_type() in _BINARY_SAFE
         for _, _, expression in converters
     )
     return _Compiled(sql, tuple(params), tuple(slots), names, converters, binary)
