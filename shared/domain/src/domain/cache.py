@@ -212,27 +212,40 @@ class FailOpenRedisCache(RedisCache):
 # connections belong to the loop that opened them, so there is one client per loop (one per
 # process in production; tests run a loop per test).
 
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = (
-    weakref.WeakKeyDictionary()
-)
+_async_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[str, redis.asyncio.Redis]
+] = weakref.WeakKeyDictionary()
+# One backend object per location serves the event loop's calls: its key function, breaker and
+# location are the same in every copy, and ``caches["default"]`` costs a context-local lookup.
+_loop_backends: dict[str, FailOpenRedisCache] = {}
+
+
+def _location() -> str:
+    return str(settings.CACHES["default"]["LOCATION"])
 
 
 def _async_client() -> redis.asyncio.Redis:
     loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
+    location = _location()
+    clients = _async_clients.setdefault(loop, {})
+    client = clients.get(location)
     if client is None:
         options = settings.CACHES["default"].get("OPTIONS", {})
         client = redis.asyncio.Redis.from_url(
-            str(settings.CACHES["default"]["LOCATION"]).split(",")[0],
+            location.split(",")[0],
             socket_connect_timeout=options.get("socket_connect_timeout"),
             socket_timeout=options.get("socket_timeout"),
         )
-        _async_clients[loop] = client
+        clients[location] = client
     return client
 
 
 def _backend() -> FailOpenRedisCache:
-    return caches["default"]  # type: ignore[return-value]
+    location = _location()
+    backend = _loop_backends.get(location)
+    if backend is None:
+        backend = _loop_backends[location] = caches["default"]  # type: ignore[assignment]
+    return backend
 
 
 async def aget_bytes(key: str) -> bytes | None:
