@@ -214,3 +214,12 @@ def test_batch_reads_are_one_query_each(user, other_user):
     assert [c.body for c in comments[ids[0]]] == [f"{ids[0]}-0", f"{ids[0]}-1"]
     assert len(by_category[child.pk]) == 2
     assert set(by_id) == set(ids)
+
+
+def test_tags_of_drafts_only_are_neither_listed_nor_found(user):
+    make_post(user, "Live", tags=["python"])
+    make_post(user, "Draft", tags=["python", "secret"], status="draft")
+    assert [(t.slug, t.post_count) for t in selectors.tag_list().items] == [("python", 1)]
+    with pytest.raises(NotFound):
+        selectors.tag_detail(slug="secret")
+    assert selectors.tag_detail(slug="python").post_count == 1

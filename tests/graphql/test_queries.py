@@ -271,6 +271,25 @@ async def test_a_tag_by_slug_and_post_tags_have_counts(gql, blog):
     assert post["post"]["tags"] == [{"postCount": 2}]
 
 
+async def test_tags_of_drafts_only_do_not_exist_for_anyone(gql, blog, editor_token):
+    """Tags come from published posts only, for staff too (they see a draft's tags on it)."""
+
+    def draft_only_tags() -> None:
+        blog.alice_draft.tags.set([factories.make_tag("secret-topic")])
+        factories.make_tag("unused")
+
+    await db.run(draft_only_tags)
+    query = '{ tags { nodes { slug } } secret: tag(slug: "secret-topic") { slug } }'
+    for token in (None, editor_token):
+        data = await gql.data(query, token=token)
+        assert [node["slug"] for node in data["tags"]["nodes"]] == ["python", "web"]
+        assert data["secret"] is None
+    draft = await gql.data(
+        '{ post(slug: "alice-draft") { tags { slug postCount } } }', token=editor_token
+    )
+    assert draft["post"]["tags"] == [{"slug": "secret-topic", "postCount": 0}]
+
+
 # THE VIEWER AND TOKENS
 # ------------------------------------------------------------------------------
 
