@@ -199,7 +199,9 @@ def test_delete(user, other_user, editor):
     post_delete(actor=user, slug=post.slug)
     assert not Post.objects.exists()
     another = make_post(user)
+    kept = make_post(user)
     post_delete(actor=editor, slug=another.slug)
+    assert list(Post.objects.values_list("slug", flat=True)) == [kept.slug]
 
 
 def test_views_are_counted_on_published_posts_only(user):

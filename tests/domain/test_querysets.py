@@ -81,7 +81,7 @@ def test_search_ranks_words_in_any_field_and_accepts_any_input(user):
     assert Post.objects.search("   ").count() == 3
 
 
-def test_with_relations_is_three_queries_for_any_number_of_posts(user):
+def test_with_relations_is_two_queries_for_any_number_of_posts(user):
     category = make_category("Python")
     make_posts(user, 12, category=category, tags=["a", "b"])
     with CaptureQueriesContext(connection) as captured:
