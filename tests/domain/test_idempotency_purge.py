@@ -45,9 +45,10 @@ def eventually(condition: Callable[[], bool], seconds: float = 30) -> None:
 
 
 @contextmanager
-def scheduler(every: str, **env: str) -> Iterator[subprocess.Popen[str]]:
+def scheduler(every: str, *options: str, **env: str) -> Iterator[subprocess.Popen[str]]:
+    command = ["-m", "admin_site", "purge_idempotency_keys", "--every", every, *options]
     process = subprocess.Popen(
-        [sys.executable, "-m", "admin_site", "purge_idempotency_keys", "--every", every],
+        [sys.executable, *command],
         env=service_env(DJANGO_SETTINGS_MODULE="admin_site.settings", DB_POOL="false", **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -77,14 +78,16 @@ def test_the_command_alone_purges_once(user):
     assert old.pk != fresh.pk
 
 
-def test_with_every_it_keeps_purging_until_sigterm(user):
+def test_with_every_it_keeps_purging_until_sigterm(user, tmp_path):
     fresh = record(user, "fresh", expired=False)
     record(user, "old-1", expired=True)
-    with scheduler("0.2") as process:
+    heartbeat = tmp_path / "alive"
+    with scheduler("0.2", "--heartbeat", str(heartbeat)) as process:
         eventually(lambda: not IdempotencyRecord.objects.filter(key="old-1").exists())
         record(user, "old-2", expired=True)
         eventually(lambda: not IdempotencyRecord.objects.filter(key="old-2").exists())
         assert process.poll() is None, "still running"
+        assert time.time() - heartbeat.stat().st_mtime < 5, "the health check's heartbeat"
         output = stop(process)
     assert IdempotencyRecord.objects.filter(pk=fresh.pk).exists()
     assert "every 0.2 s" in output
