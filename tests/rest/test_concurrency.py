@@ -40,17 +40,21 @@ async def test_eight_slow_requests_run_concurrently(client, monkeypatch):
         return tag_list(**kwargs)
 
     monkeypatch.setattr(tags_router, "atag_list", db.to_async(slow_tag_list))
+    # A page size of its own per request: none is answered from the shared response cache.
+    limits = iter(range(1, 100))
 
     async def one_by_one() -> float:
         started = time.perf_counter()
         for _ in range(REQUESTS):
-            assert (await client.get("/api/v1/tags")).status_code == 200
+            response = await client.get(f"/api/v1/tags?limit={next(limits)}")
+            assert response.status_code == 200
         return time.perf_counter() - started
 
     async def all_at_once() -> float:
         threads.clear()
         started = time.perf_counter()
-        responses = await asyncio.gather(*(client.get("/api/v1/tags") for _ in range(REQUESTS)))
+        urls = [f"/api/v1/tags?limit={next(limits)}" for _ in range(REQUESTS)]
+        responses = await asyncio.gather(*(client.get(url) for url in urls))
         elapsed = time.perf_counter() - started
         assert [response.status_code for response in responses] == [200] * REQUESTS
         return elapsed

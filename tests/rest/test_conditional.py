@@ -76,11 +76,17 @@ async def test_a_draft_read_from_the_cache_is_still_refused_to_another_viewer(
     """The draft's read model is cached whoever read it; the visibility check runs on every read,
     cache hit or not."""
     await run(make_post, user, "Draft", status="draft")
-    assert (await client.get("/api/v1/posts/draft", headers=user_auth)).status_code == 200
+
+    def reads_of_posts(log: db.QueryLog) -> list[str]:
+        return [sql for sql in log.statements if "blog_post" in sql]
+
+    with db.track_queries(capture=True) as log:
+        assert (await client.get("/api/v1/posts/draft", headers=user_auth)).status_code == 200
+    assert reads_of_posts(log), "the author's read loaded the post"
     with db.track_queries(capture=True) as log:
         refused = await client.get("/api/v1/posts/draft", headers=other_auth)
     problem(refused, 404, "not_found")
-    assert [sql for sql in log.statements if "blog_post" in sql] == [], "served from the cache"
+    assert reads_of_posts(log) == [], "the second viewer's was served from the cache"
     problem(await client.get("/api/v1/posts/draft"), 404, "not_found")
 
 
