@@ -189,7 +189,8 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.filter(search_vector=query)
 
     def with_relations(self) -> PostQuerySet:
-        """Load author, category and tags with the posts: three queries for any number."""
+        """Load author, category and tags with the posts: two queries for any number (the posts
+        joined with author and category, then the tags)."""
         from domain.blog.models import Tag
 
         return self.select_related("author", "category__parent").prefetch_related(
