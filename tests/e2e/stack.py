@@ -158,6 +158,8 @@ def write_env_file(directory: Path, port: int, password: str) -> Path:
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "IMAGE_TAG": PROJECT,
+        # The scheduler's round, short enough for a test to watch it purge.
+        "IDEMPOTENCY_PURGE_INTERVAL": "2",
     }
     path = directory / "e2e.env"
     path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))

@@ -305,8 +305,12 @@ class Namespace:
     def __init__(self, name: str) -> None:
         self.name = name
         self._generation_key = f"{name}:generation"
-        # A bump that could not reach Redis; retried before this process trusts the cache again.
+        # A bump that could not reach Redis; retried before this process trusts the cache again,
+        # and by a thread of its own until Redis takes it (see _defer).
         self._bump_pending = False
+        self._delivery_lock = threading.Lock()
+        self._retrier_lock = threading.Lock()
+        self._retrier: threading.Thread | None = None
 
     def get_or_set(
         self, kind: str, args: tuple[Hashable, ...], produce: Callable[[], T], *, type: Any
@@ -314,7 +318,7 @@ class Namespace:
         """Return the cached value of ``type`` for ``(kind, args)``, or ``produce()`` it and cache
         it."""
         if self._bump_pending:
-            self._bump()
+            self._deliver_deferred()
             if self._bump_pending:
                 return produce()
         key = self.entry_key(kind, args, type)
@@ -419,10 +423,39 @@ class Namespace:
             # No generation yet (never read, or evicted): the next reader starts a fresh one.
             bumped = 0
         if bumped is None:
-            self._bump_pending = True
-            logger.warning("cache invalidation of %r deferred until Redis answers", self.name)
+            self._defer()
         else:
             self._bump_pending = False
+
+    def _defer(self) -> None:
+        """Remember the bump, and retry it every ``CACHE_RETRY_AFTER`` from a thread until Redis
+        takes it. Retrying only before this process's next cache read is not enough: a process
+        that writes but never reads through the cache (the admin) would never deliver it, and
+        every other process would serve the old entries until they expire."""
+        with self._retrier_lock:
+            self._bump_pending = True
+            if self._retrier is not None:
+                return
+            logger.warning("cache invalidation of %r deferred until Redis answers", self.name)
+            self._retrier = threading.Thread(
+                target=self._retry_deferred, name=f"cache-bump-{self.name}", daemon=True
+            )
+            self._retrier.start()
+
+    def _deliver_deferred(self) -> None:
+        # One delivery at a time: the reader and the retrier must not both bump for one write.
+        with self._delivery_lock:
+            if self._bump_pending:
+                self._bump()
+
+    def _retry_deferred(self) -> None:
+        while True:
+            time.sleep(settings.CACHE_RETRY_AFTER)
+            self._deliver_deferred()
+            with self._retrier_lock:
+                if not self._bump_pending:
+                    self._retrier = None
+                    return
 
     def _start_generation(self) -> int | None:
         """The generation after finding none (never read, evicted), or ``None`` if Redis is down.

@@ -64,7 +64,7 @@ async def list_posts(
     response_model=PostOut,
     status_code=status.HTTP_201_CREATED,
     summary="Create a post",
-    responses=problem_responses(409, *WRITE_ERRORS),
+    responses=problem_responses(404, 409, *WRITE_ERRORS),
 )
 async def create_post(
     post: PostCreate,

@@ -321,7 +321,7 @@ def tag_list(*, cursor: str | None = None, limit: int | None = None) -> Page[Tag
 
     def load() -> Page[TagRecord]:
         rows, next_cursor = paginate(
-            Tag.objects.with_counts(),
+            Tag.objects.used().with_counts(),
             orderings=TAG_ORDERINGS,
             ordering="name",
             cursor=cursor,
@@ -334,7 +334,7 @@ def tag_list(*, cursor: str | None = None, limit: int | None = None) -> Page[Tag
 
 def tag_detail(*, slug: str) -> TagRecord:
     def load() -> TagRecord | None:
-        tag = Tag.objects.with_counts().filter(slug=slug).first()
+        tag = Tag.objects.used().with_counts().filter(slug=slug).first()
         return TagRecord.of(tag) if tag else None
 
     record = blog_cache.get_or_set("tag", (slug,), load, type=TagRecord | None)
