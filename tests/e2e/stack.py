@@ -153,6 +153,7 @@ def write_env_file(directory: Path, port: int, password: str) -> Path:
         "DJANGO_SUPERUSER_EMAIL": "e2e@example.com",
         "DJANGO_SUPERUSER_PASSWORD": password,
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+        "REDIS_PASSWORD": secrets.token_urlsafe(24),
         "GATEWAY_BIND": "127.0.0.1",
         "GATEWAY_PORT": str(port),
         "LOG_FORMAT": "json",

@@ -33,9 +33,9 @@ query($first: Int!) {
   }
 }
 """
-# The post page with its authors and categories, its posts' tags, the categories' parents, and
-# the comments with their authors.
-EXPECTED_QUERIES = 4
+# The post page with its authors and categories (and their parents), its posts' tags, and the
+# comments with their authors.
+EXPECTED_QUERIES = 3
 
 
 @pytest.fixture

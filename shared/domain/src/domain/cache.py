@@ -44,6 +44,8 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from domain.env import redacted
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -68,13 +70,13 @@ class _Breaker:
                 "cache unavailable, serving from the database: %s: %s",
                 exc.__class__.__name__,
                 exc,
-                extra={"cache_location": location},
+                extra={"cache_location": redacted(location)},
             )
 
     def succeeded(self, location: str) -> None:
         if self.failing:
             self.failing = False
-            logger.info("cache available again", extra={"cache_location": location})
+            logger.info("cache available again", extra={"cache_location": redacted(location)})
 
 
 class BytesSerializer:

@@ -20,6 +20,7 @@ from domain.env import (
     env_required,
     env_str,
     postgres_from_env,
+    redis_url_from_env,
 )
 from domain.observability import logging_config
 
@@ -142,7 +143,9 @@ DATABASES = {
 # Redis through Django's cache framework, failing open: when Redis does not answer, reads and
 # writes go to PostgreSQL and the failure is logged (domain.cache).
 # https://docs.djangoproject.com/en/5.2/topics/cache/#redis
-REDIS_URL = env_str("REDIS_URL", "redis://localhost:6379/0")
+# REDIS_PASSWORD, when set, goes into the URL (the compose stack requires one: Redis holds the
+# cache every service trusts and the login counters).
+REDIS_URL = redis_url_from_env()
 CACHE_TTL = env_int("CACHE_TTL", 300, minimum=1)
 CACHES = {
     "default": {

@@ -66,6 +66,12 @@ POST_VIEW_COLUMNS = (
     "category__parent_id",
     "category__parent__slug",
     "category__is_active",
+    # The category's parent, which GraphQL clients ask for with the category.
+    "category__parent__name",
+    "category__parent__description",
+    "category__parent__parent_id",
+    "category__parent__parent__slug",
+    "category__parent__is_active",
 )
 
 
