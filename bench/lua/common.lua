@@ -17,7 +17,10 @@ statuses = {}
 first = 0
 last = 0
 stopped = 0
-repeats = 0
+windowed = 0
+-- The measuring window (CLOCK_MONOTONIC seconds, `window=start,end`): the harness samples CPU and
+-- statement counts at its ends, and these are the responses received within it.
+local window_from, window_to = 0, 0
 
 function M.now()
   ffi.C.clock_gettime(1, clock) -- CLOCK_MONOTONIC
@@ -62,6 +65,14 @@ function M.setup(thread)
   threads[#threads + 1] = thread
 end
 
+-- Called by each script's init(): `window=` is an option of every script.
+function M.window(options)
+  if options.window then
+    local from, to = options.window:match("^([%d.]+),([%d.]+)$")
+    window_from, window_to = tonumber(from), tonumber(to)
+  end
+end
+
 function M.started()
   if first == 0 then
     first = M.now()
@@ -72,6 +83,9 @@ function M.response(status, headers, body)
   local key = tostring(status)
   statuses[key] = (statuses[key] or 0) + 1
   last = M.now()
+  if last >= window_from and last < window_to then
+    windowed = windowed + 1
+  end
 end
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -93,7 +107,7 @@ function M.b64url(text)
 end
 
 function M.done(summary, latency, requests)
-  local total, from, to, stops, repeated = {}, nil, 0, 0, 0
+  local total, from, to, stops, inside = {}, nil, 0, 0, 0
   for _, thread in ipairs(threads) do
     for status, count in pairs(thread:get("statuses")) do
       total[status] = (total[status] or 0) + count
@@ -104,7 +118,7 @@ function M.done(summary, latency, requests)
     end
     to = math.max(to, thread:get("last"))
     stops = stops + thread:get("stopped")
-    repeated = repeated + thread:get("repeats")
+    inside = inside + thread:get("windowed")
   end
   local counts = {}
   for status, count in pairs(total) do
@@ -115,11 +129,11 @@ function M.done(summary, latency, requests)
     'BENCH {"requests":%d,"duration_us":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f},' ..
-    '"statuses":{%s},"elapsed":%.6f,"stopped":%d,"repeats":%d}\n',
+    '"statuses":{%s},"elapsed":%.6f,"stopped":%d,"windowed":%d}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    latency.mean, table.concat(counts, ","), from and (to - from) or 0, stops, repeated))
+    latency.mean, table.concat(counts, ","), from and (to - from) or 0, stops, inside))
 end
 
 return M

@@ -13,6 +13,7 @@ local sent = 0
 
 function init(args)
   options = common.options(args)
+  common.window(options)
   bounds = common.lines(options.bounds:sub(2))
   local template = common.read(options.template:sub(2)):gsub("%s+$", "")
   head, tail = template:match("^(.-)@CURSOR@(.*)$")

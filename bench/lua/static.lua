@@ -7,6 +7,7 @@ done = common.done
 
 function init(args)
   local options = common.options(args)
+  common.window(options)
   wrk.method = options.method or "GET"
   if options.body then
     wrk.body = common.read(options.body:sub(2))

@@ -11,6 +11,7 @@ local sent = 0
 
 function init(args)
   options = common.options(args)
+  common.window(options)
   headers = options.header
   headers["Content-Type"] = "application/json"
 end

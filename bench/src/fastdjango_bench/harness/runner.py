@@ -6,14 +6,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
 
-from fastdjango_bench.harness.measure import Statements, cpu_seconds
+from fastdjango_bench.harness.measure import Statements, cpu_seconds, find
 from fastdjango_bench.harness.plan import (
     BASELINES,
     GRAPHQL_PAGE,
@@ -40,6 +41,9 @@ class Settings:
     warmup: float = 1.0
     threads: int = 2
     connections: int = 32
+    # Run again, three times longer, a run in which no request completed (the smoke on a busy
+    # machine: the slowest baselines need a few seconds for one page).
+    retry_empty: bool = False
     seed_args: tuple[str, ...] = (
         "--users", "10", "--categories", "12", "--posts", "2000", "--tags", "30",
         "--comments", "8000",
@@ -54,6 +58,7 @@ def smoke_settings() -> Settings:
         warmup=0.0,
         threads=2,
         connections=4,
+        retry_empty=True,
         seed_args=("--users", "10", "--posts", "500", "--comments", "2000"),
     )
 
@@ -65,15 +70,13 @@ class Result:
     outcome: Outcome
     statements: int
     cpu: dict[str, float]
+    # The requests the costs were measured over (see :func:`execute`).
+    measured: int
     writes: Outcome | None = None
     problems: list[str] = field(default_factory=list)
 
-    @property
-    def requests(self) -> int:
-        return self.outcome.requests + (self.writes.requests if self.writes else 0)
-
     def per_request(self, value: float) -> float:
-        return value / self.requests if self.requests else 0.0
+        return value / self.measured if self.measured else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +84,7 @@ class Result:
             "system": self.system.key,
             "label": self.system.label,
             **self.outcome.as_dict(),
+            "measured_requests": self.measured,
             "sql_per_request": round(self.per_request(self.statements), 3),
             "cpu_ms_per_request": {
                 name: round(self.per_request(seconds) * 1000, 3)
@@ -163,27 +167,67 @@ def same_json(stack: Stack, inputs: Inputs, found: dict[str, System]) -> list[st
     return problems
 
 
+def quiesce(pid: int, *, limit: float = 30.0) -> None:
+    """Wait until the process tree of ``pid`` is idle: a system still working through the
+    requests a previous load left in flight would be measured twice."""
+    deadline = time.monotonic() + limit
+    previous = cpu_seconds({"app": pid})["app"]
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = cpu_seconds({"app": pid})["app"]
+        quiet = quiet + 1 if now - previous < 0.01 else 0
+        previous = now
+
+
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
+
+
 def execute(run: Run, stack: Stack, statements: Statements, settings: Settings) -> Result:
-    if run.warmup and settings.warmup:
-        finish(run.warmup.start(settings.warmup), settings.warmup + 60)
+    """One run. Its costs are sampled at the ends of a window inside the run (a tenth of it in
+    from each end, at most a second) and divided by the responses received within the window:
+    steady state, with nothing left in flight counted on either side."""
     roots = {
         "app": stack.pid(run.system.service),
         "postgres": stack.pid("postgres"),
         "redis": stack.pid("redis"),
         "gateway": stack.pid("gateway"),
     }
+    engine = find("dockerd")
+    if engine:
+        roots["dockerd"] = engine
+    if run.warmup and settings.warmup:
+        finish(run.warmup.start(settings.warmup), settings.warmup + 60)
+    quiesce(roots["app"])
     statements.reset()
-    before = cpu_seconds(roots)
-    writer = run.writer.start(settings.duration) if run.writer else None
-    outcome = finish(run.load.start(settings.duration), settings.duration + 60)
-    writes = finish(writer, 60) if writer else None
-    after = cpu_seconds(roots)
+    started = time.monotonic()
+    margin = min(1.0, settings.duration / 10)
+    window = (started + margin, started + settings.duration - margin)
+    writer = run.writer.start(settings.duration, window) if run.writer else None
+    load = run.load.start(settings.duration, window)
+    whole_before, whole_count = cpu_seconds(roots), statements.count()
+    _sleep_until(window[0])
+    before, count_before = cpu_seconds(roots), statements.count()
+    _sleep_until(window[1])
+    after, count_after = cpu_seconds(roots), statements.count()
+    outcome = finish(load, settings.duration + 60, window)
+    writes = finish(writer, 60, window) if writer else None
+    windowed = outcome.windowed + (writes.windowed if writes else 0)
+    if windowed < 10:
+        # Too few responses inside the window (a short smoke, a pass that ended early): the
+        # whole run's costs over its completed requests, once everything in flight is done.
+        quiesce(roots["app"])
+        before, count_before = whole_before, whole_count
+        after, count_after = cpu_seconds(roots), statements.count()
+        windowed = outcome.requests + (writes.requests if writes else 0)
     result = Result(
         scenario=run.scenario,
         system=run.system,
         outcome=outcome,
-        statements=statements.count(),
+        statements=count_after - count_before,
         cpu={name: after[name] - before[name] for name in roots},
+        measured=windowed,
         writes=writes,
     )
     result.problems = check(run, result)
@@ -274,6 +318,9 @@ def measure(
                 report = Report(settings, results, problems, os.getloadavg())
                 for run in runs:
                     result = execute(run, stack, statements, settings)
+                    if settings.retry_empty and result.outcome.requests == 0:
+                        longer = replace(settings, duration=settings.duration * 3)
+                        result = execute(run, stack, statements, longer)
                     log(
                         f"{run.scenario:<13} {run.system.key:<18} {result.outcome.rate:9.1f} req/s"
                         f"  p99 {result.outcome.p99:8.1f} ms"

@@ -42,7 +42,7 @@ class Load:
     threads: int = 2
     connections: int = 32
 
-    def command(self, duration: float) -> list[str]:
+    def command(self, duration: float, window: tuple[float, float] | None = None) -> list[str]:
         host = urlsplit(self.url).hostname
         if host != "127.0.0.1":
             raise ValueError(f"the benchmark only targets 127.0.0.1, not {host}")
@@ -58,13 +58,18 @@ class Load:
             self.url,
             "--",
             f"threads={self.threads}",
+            *([f"window={window[0]:.6f},{window[1]:.6f}"] if window else []),
             *self.args,
         ]
 
-    def start(self, duration: float) -> subprocess.Popen[str]:
+    def start(
+        self, duration: float, window: tuple[float, float] | None = None
+    ) -> subprocess.Popen[str]:
+        """Start wrk; ``window`` (time.monotonic() values) is when responses are also counted
+        apart, for the costs sampled at its ends."""
         env = {**os.environ, "LUA_PATH": f"{LUA}/?.lua;;"}
         return subprocess.Popen(  # noqa: S603
-            self.command(duration),
+            self.command(duration, window),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -84,9 +89,17 @@ class Outcome:
     p99: float
     statuses: dict[int, int]
     stopped: bool
+    # Responses received within the measuring window.
+    windowed: int = 0
+    window_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
+        """Requests per second in the measuring window (steady state: no ramp-up, no requests
+        cut off at the end), else over the whole run (a script that stopped early is timed by
+        its own clock)."""
+        if self.windowed and self.window_seconds and not self.stopped:
+            return self.windowed / self.window_seconds
         return self.requests / self.seconds if self.seconds > 0 else 0.0
 
     @property
@@ -108,10 +121,13 @@ class Outcome:
             "errors": self.errors,
             "statuses": {str(code): count for code, count in sorted(self.statuses.items())},
             "stopped": self.stopped,
+            "windowed": self.windowed,
         }
 
 
-def finish(process: subprocess.Popen[str], timeout: float) -> Outcome:
+def finish(
+    process: subprocess.Popen[str], timeout: float, window: tuple[float, float] | None = None
+) -> Outcome:
     out, err = process.communicate(timeout=timeout)
     line = next((row for row in out.splitlines() if row.startswith("BENCH ")), None)
     if process.returncode != 0 or line is None:
@@ -129,4 +145,6 @@ def finish(process: subprocess.Popen[str], timeout: float) -> Outcome:
         p99=latency["p99"] / 1000,
         statuses={int(code): count for code, count in data["statuses"].items()},
         stopped=stopped,
+        windowed=data["windowed"],
+        window_seconds=window[1] - window[0] if window else 0.0,
     )
