@@ -32,7 +32,10 @@ def py_spy() -> str:
 
 
 def record(stack: Stack, service: str, seconds: int, output: Path) -> None:
-    args = ["record", "--duration", str(seconds), "--rate", "100", "--format", "flamegraph"]
+    # --gil: only the samples of the thread holding the GIL, i.e. where the worker's Python CPU
+    # goes (time spent waiting for PostgreSQL or Redis is in no frame).
+    args = ["record", "--gil", "--duration", str(seconds), "--rate", "100"]
+    args += ["--format", "flamegraph"]
     spy = py_spy()
     host = subprocess.run(  # noqa: S603
         [spy, *args, "--pid", str(stack.pid(service)), "--output", str(output)],
