@@ -16,7 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastdjango_bench")
     sub = parser.add_subparsers(dest="command", required=True)
     bench = sub.add_parser("bench", help="the benchmark: table, goals, docs/benchmarks.md, chart")
-    bench.add_argument("--duration", type=float, default=8.0, help="seconds per run (8)")
+    bench.add_argument("--duration", type=float, default=6.0, help="seconds per run (6)")
+    bench.add_argument("--rounds", type=int, default=2, help="times each run is made (2)")
     bench.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per run (1)")
     bench.add_argument("--connections", type=int, default=32)
     bench.add_argument(
@@ -54,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(smoke_settings(), project=args.project, keep=args.keep, lock=False)
     else:
         settings = replace(
-            Settings(), duration=args.duration, warmup=args.warmup, connections=args.connections
+            Settings(),
+            duration=args.duration,
+            warmup=args.warmup,
+            rounds=args.rounds,
+            connections=args.connections,
         )
         only = {name for name in args.only.split(",") if name} or None
         unknown = (only or set()) - set(SCENARIOS)

@@ -22,6 +22,8 @@ from fastdjango_bench.harness.wrk import Load
 
 LIST = "/api/v1/posts"
 PAGE = 20
+# In a load's arguments: replaced by the list's current ETag when the run starts.
+ETAG = "@ETAG@"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ SCENARIOS = {
         Scenario("list-304", "REST list, If-None-Match with the current ETag (304)"),
         Scenario("list-miss", "REST list, a new cursor every request", miss=True),
         Scenario("detail-hit", "REST post detail, the same post"),
-        Scenario("detail-miss", "REST post detail, every post once", miss=True),
+        Scenario("detail-miss", "REST post detail, a post not asked for before", miss=True),
         Scenario("graphql-hit", "GraphQL 20 posts with author, category, tags: same document"),
         Scenario("graphql-miss", "GraphQL 20-post page, a new `after` every request", miss=True),
         Scenario("drafts", "REST draft list with a token (never cached)", miss=True),
@@ -111,7 +113,6 @@ class Inputs:
     bounds: list[str]
     hit_slug: str
     miss_slugs: list[str]
-    etag: str
     token: str
     comment_slug: str
 
@@ -122,6 +123,13 @@ class Inputs:
 
     def cursor(self, index: int, pk: int = 1) -> str:
         return encode_cursor(self.ordering, self.bounds[index % len(self.bounds)], pk)
+
+
+def current_etag(stack: Stack) -> str:
+    """The list's ETag now (the write mix changes the list)."""
+    response = httpx.get(f"{stack.gateway}{LIST}", timeout=60)
+    response.raise_for_status()
+    return response.headers["etag"]
 
 
 def prepare(stack: Stack) -> Inputs:
@@ -160,7 +168,6 @@ def prepare(stack: Stack) -> Inputs:
         bounds=bounds,
         hit_slug=posts[0]["slug"],
         miss_slugs=slugs,
-        etag=first.headers["etag"],
         token=token.json()["token"],
         comment_slug=posts[1]["slug"],
     )
@@ -188,7 +195,6 @@ class Planner:
         self.connections = connections
         self.salt = 0
         (inputs.workdir / "bounds").write_text("\n".join(inputs.bounds) + "\n")
-        (inputs.workdir / "slugs").write_text("\n".join(inputs.miss_slugs) + "\n")
 
     def load(self, url: str, script: str, *args: str, **options: int) -> Load:
         threads = options.get("threads", self.threads)
@@ -218,18 +224,25 @@ class Planner:
             "header=Content-Type: application/json",
         )
 
-    def runs(self) -> list[Run]:
+    def runs(self, number: int = 0, rounds: int = 1) -> list[Run]:
+        """The runs of one round. Round by round, the posts of `detail-miss` are another share
+        of them (each is new to the product's cache) and a scenario's systems run in the other
+        order."""
         s, i = self.systems, self.inputs
         plan: list[Run] = []
+        slugs = i.workdir / f"slugs-{number}"
+        slugs.write_text("\n".join(i.miss_slugs[number::rounds]) + "\n")
 
         def add(scenario: str, system: str, load: Load, **extra: Any) -> None:
             warmup = extra.pop("warmup", load)
             plan.append(Run(scenario, s[system], load, warmup=warmup, **extra))
 
-        for key in ("fastdjango", "fastdjango-direct", *BASELINES):
+        # Without a cache a baseline's "hit" is its miss: only the floor's is measured twice.
+        for key in ("fastdjango", "fastdjango-direct", "floor"):
             add("list-hit", key, self.load(f"{s[key].base}{LIST}", "static"))
         for key in ("fastdjango", "fastdjango-direct"):
-            header = f"header=If-None-Match: {i.etag}"
+            # The ETag is read just before the run (the write mix changes the list).
+            header = f"header=If-None-Match: {ETAG}"
             add(
                 "list-304",
                 key,
@@ -240,14 +253,14 @@ class Planner:
             template = f"{s[key].prefix}{LIST}?cursor=@CURSOR@"
             miss = self.miss(s[key].origin, template)
             add("list-miss", key, miss, warmup=self.miss(s[key].origin, template))
-        for key in ("fastdjango", "fastdjango-direct", *BASELINES):
+        for key in ("fastdjango", "fastdjango-direct", "floor"):
             add("detail-hit", key, self.load(f"{s[key].base}{LIST}/{i.hit_slug}", "static"))
         for key in REST:
             # The product has a cache: each post once. The baselines have none: round again.
             load = self.load(
                 s[key].origin,
                 "slugs",
-                f"slugs=@{i.workdir / 'slugs'}",
+                f"slugs=@{slugs}",
                 f"prefix={s[key].prefix}{LIST}/",
                 f"once={int(key == 'fastdjango')}",
             )
@@ -296,4 +309,9 @@ class Planner:
             self.load(f"{s['fastdjango'].base}{LIST}", "static"),
             writer=writer,
         )
+        if number % 2:
+            groups: dict[str, list[Run]] = {}
+            for run in plan:
+                groups.setdefault(run.scenario, []).append(run)
+            plan = [run for group in groups.values() for run in reversed(group)]
         return plan
