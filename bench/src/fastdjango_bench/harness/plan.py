@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from fastdjango_bench.harness.stack import SUPERUSER, Stack
+from fastdjango_bench.harness.stack import SUPERUSER, Stack, log
 from fastdjango_bench.harness.wrk import Load
 
 LIST = "/api/v1/posts"
@@ -159,6 +159,7 @@ def prepare(stack: Stack) -> Inputs:
         for i in range(len(times) - PAGE - 1)
         if times[i] - timedelta(seconds=1) > times[i + 1]
     ]
+    log(f"{len(posts)} published posts, {len(bounds)} cursor bounds")
     slugs = [post["slug"] for post in posts[1:]]
     random.Random(1).shuffle(slugs)  # noqa: S311 (an order, not a secret)
     return Inputs(

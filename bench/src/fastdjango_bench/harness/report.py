@@ -161,7 +161,8 @@ def section(report: Report, *, date: str, command: str, chart: str | None) -> st
         f"- Machine: {machine()}",
         f"- Load: wrk -t{s.threads} -c{s.connections}, {s.duration:g} s per run after a "
         f"{s.warmup:g} s warm-up, each run {s.rounds} times (the best kept; every round's rate "
-        f"is in `docs/benchmarks/results.json`); data: `seed_demo {' '.join(s.seed_args)}`",
+        f"is in `docs/benchmarks/results.json`); data: `seed_demo {' '.join(s.seed_args)}` "
+        f"({report.published:,} published posts)",
         f"- Load average of the machine (1, 5, 15 min) when the runs began: {load}; when they "
         f"ended: {after}",
         "",

@@ -274,6 +274,7 @@ class Report:
     problems: list[str]
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    published: int = 0
 
     def as_json(self) -> str:
         return json.dumps(
@@ -284,6 +285,7 @@ class Report:
                     "threads": self.settings.threads,
                     "connections": self.settings.connections,
                     "seed": " ".join(self.settings.seed_args),
+                    "published_posts": self.published,
                 },
                 "load_average": {"before": self.load_before, "after": self.load_after},
                 "results": [result.as_dict() for result in self.results],
@@ -333,6 +335,7 @@ def measure(
         try:
             with timing_lock() if lock else _nothing():
                 report = Report(settings, [], problems, os.getloadavg())
+                report.published = len(inputs.posts)
                 for number in range(settings.rounds):
                     # Warm from the first round on: later rounds need no warm-up.
                     this = settings if number == 0 else replace(settings, warmup=0.0)
