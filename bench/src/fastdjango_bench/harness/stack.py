@@ -150,6 +150,7 @@ class Stack:
             "DJANGO_SUPERUSER_EMAIL": "bench@example.com",
             "DJANGO_SUPERUSER_PASSWORD": self.superuser_password,
             "POSTGRES_PASSWORD": self.pg_password,
+            "REDIS_PASSWORD": secrets.token_urlsafe(18),
             "GATEWAY_BIND": "127.0.0.1",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "INFO",
