@@ -119,8 +119,9 @@ class _PreparingCursor(psycopg.Cursor[Any]):
         except _STALE_STATEMENT:
             if self.connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 raise  # inside a transaction, which the error aborted
-            # psycopg forgets its prepared statements when it sees DEALLOCATE ALL.
-            self.connection.execute("DEALLOCATE ALL")
+            # Run here (server-side, not prepared), psycopg sees DEALLOCATE ALL and forgets its
+            # prepared statements too; through Django's client-side cursor it would not.
+            super().execute("DEALLOCATE ALL", prepare=None)
             return super().execute(query, params, **kwargs)
 
 

@@ -20,6 +20,9 @@ import msgspec
 from django.conf import settings
 from django.db.models import F, Model, Q, QuerySet
 
+# Django's row comparisons (made for composite primary keys): ``(a, b) < (x, y)`` in SQL.
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+
 from domain.errors import InvalidInput
 
 T = TypeVar("T")
@@ -40,8 +43,15 @@ class SortKey:
             return expression.desc(nulls_last=self.nullable or None), F("id").desc()
         return expression.asc(nulls_last=self.nullable or None), F("id").asc()
 
-    def after(self, value: Any, pk: int) -> Q:
-        """Rows strictly after ``(value, pk)`` in this order."""
+    def after(self, value: Any, pk: int) -> Q | Any:
+        """Rows strictly after ``(value, pk)`` in this order.
+
+        Without NULLs this is the row comparison ``(field, id) < (value, pk)``, which PostgreSQL
+        answers from a matching index by seeking to the cursor (an OR of comparisons makes it
+        scan from the top of the list and filter, deeper pages costing more)."""
+        if not self.nullable:
+            compare = TupleLessThan if self.descending else TupleGreaterThan
+            return compare(Tuple(F(self.field), F("id")), (value, pk))
         beyond = "lt" if self.descending else "gt"
         if value is None:
             return Q(**{f"{self.field}__isnull": True, f"id__{beyond}": pk})

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, JSONObject
 
@@ -70,7 +70,6 @@ POST_VIEW_COLUMNS = (
     "category__parent__name",
     "category__parent__description",
     "category__parent__parent_id",
-    "category__parent__parent__slug",
     "category__parent__is_active",
 )
 
@@ -90,10 +89,6 @@ class CategoryQuerySet(models.QuerySet["Category"]):
     def subtree_of_pk(self, pk: int) -> CategoryQuerySet:
         """The category with primary key ``pk`` and all its descendants."""
         return self.filter(id__in=RawSQL(_SUBTREE_BY_ID, [pk]))  # noqa: S611
-
-    def with_parent_slug(self) -> CategoryQuerySet:
-        """Annotate ``parent_slug`` (one LEFT JOIN), which read models carry beside the id."""
-        return self.annotate(parent_slug=F("parent__slug"))
 
     def with_counts(self) -> CategoryQuerySet:
         """Annotate ``post_count``: published posts filed directly under each category."""

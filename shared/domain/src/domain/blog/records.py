@@ -52,7 +52,6 @@ class CategoryRecord(Record, frozen=True, kw_only=True):
     name: str
     description: str
     parent_id: int | None
-    parent_slug: str | None
     is_active: bool
     post_count: int | None = None
     # The parent's record where the read loaded it (post reads do); else read it by parent_id.
@@ -60,19 +59,12 @@ class CategoryRecord(Record, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, category: Category) -> CategoryRecord:
-        """Build from a category loaded ``with_parent_slug()`` or with its parent selected."""
-        parent_slug = getattr(category, "parent_slug", None)
-        if parent_slug is None and category.parent_id is not None:
-            if not type(category).parent.is_cached(category):
-                raise ValueError("Load categories with_parent_slug() or select_related('parent').")
-            parent_slug = category.parent.slug
         return cls(
             id=category.pk,
             slug=category.slug,
             name=category.name,
             description=category.description,
             parent_id=category.parent_id,
-            parent_slug=parent_slug,
             is_active=category.is_active,
             post_count=getattr(category, "post_count", None),
         )
@@ -208,7 +200,6 @@ def _category_of(row: dict[str, Any]) -> CategoryRecord:
             name=row["category__parent__name"],
             description=row["category__parent__description"],
             parent_id=row["category__parent__parent_id"],
-            parent_slug=row["category__parent__parent__slug"],
             is_active=row["category__parent__is_active"],
         )
     return CategoryRecord(
@@ -217,7 +208,6 @@ def _category_of(row: dict[str, Any]) -> CategoryRecord:
         name=row["category__name"],
         description=row["category__description"],
         parent_id=parent_id,
-        parent_slug=row["category__parent__slug"],
         is_active=row["category__is_active"],
         parent=parent,
     )
