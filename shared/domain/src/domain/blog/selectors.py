@@ -304,6 +304,7 @@ def _top_per_group(queryset: Any, *, group: str, order: list[Any], limit: int) -
 @_cached_batch("comments-by-post-id")
 def comments_by_post_ids(ids: Iterable[int], *, limit: int) -> dict[int, list[CommentRecord]]:
     """The first ``limit`` comments (oldest first) of each post."""
+    limit = clamp_limit(limit)
     grouped: dict[int, list[CommentRecord]] = defaultdict(list)
     comments = _top_per_group(
         Comment.objects.filter(post_id__in=set(ids)),
@@ -321,6 +322,7 @@ def published_posts_by_category_ids(
     ids: Iterable[int], *, limit: int
 ) -> dict[int, list[PostRecord]]:
     """The newest ``limit`` published posts filed directly under each category."""
+    limit = clamp_limit(limit)
     grouped: dict[int, list[PostRecord]] = defaultdict(list)
     posts = _top_per_group(
         Post.objects.published().filter(category_id__in=set(ids)).with_counts(),
