@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from domain.asgi import setup_django
 
@@ -31,7 +31,7 @@ def create_app() -> FastAPI:
     from django.conf import settings
 
     from domain.asgi.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-    from rest_api import openapi, problems
+    from rest_api import inputs, openapi, problems
     from rest_api.routers import api_router, health_router
 
     app = FastAPI(
@@ -45,13 +45,15 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         # A redirect to the slash-less URL would be built from the Host header; a 404 is honest.
         redirect_slashes=False,
+        dependencies=[Depends(inputs.bounded_path_parameters)],
     )
     app.include_router(api_router)
     app.include_router(health_router)
     problems.install(app)
     openapi.install(app)
     # Outermost last: request context (ID, query count, access log), then the catch-all 500, then
-    # the body limit, so even a refused body is logged with its request ID.
+    # the body limit and undecodable URLs, so even a refused request is logged with its ID.
+    app.add_middleware(inputs.UndecodableInputMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES)
     app.add_middleware(problems.UnhandledErrorMiddleware)
     app.add_middleware(RequestContextMiddleware)
