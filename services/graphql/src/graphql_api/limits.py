@@ -64,6 +64,9 @@ from graphql_api.errors import ErrorCode, domain_name
 
 PAGE_ARGUMENT = "first"
 _VALIDATION_FAILED = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
+# Counts saturate here, the largest integer JSON clients read exactly (a document of 2000 tokens
+# can select 2^190 fields).
+CEILING = 2**53 - 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,7 +227,7 @@ def _measure(selection_set: SelectionSetNode, fragments: Mapping[str, _Measure])
         selections += inner.selections
         if inner_depth > depth or deepest is None:
             depth, deepest = max(depth, inner_depth), selection
-    return _Measure(depth, aliases, selections, deepest)
+    return _Measure(depth, min(aliases, CEILING), min(selections, CEILING), deepest)
 
 
 @lru_cache(maxsize=128)
@@ -251,8 +254,8 @@ def shape_errors(shape: Shape, limits: ShapeLimits) -> list[GraphQLError]:
     aliases = selections = 0
     for operation in shape.operations:
         measured = _measure(operation.selection_set, shape.measures)
-        aliases += measured.aliases
-        selections += measured.selections
+        aliases = min(aliases + measured.aliases, CEILING)
+        selections = min(selections + measured.selections, CEILING)
         if measured.depth > limits.max_depth:
             name = operation.name.value if operation.name else "anonymous"
             errors.append(
@@ -269,10 +272,12 @@ def shape_errors(shape: Shape, limits: ShapeLimits) -> list[GraphQLError]:
                 extensions=_VALIDATION_FAILED,
             )
         )
-    # Fragments no operation spreads are still checked by graphql-core's rules: count them too.
+    # graphql-core's rules also check fragments no operation uses: count each of those that no
+    # fragment spreads either as if it were spread once (the others are inside them).
     used = shape.reachable(n for op in shape.operations for n in _spread_names(op.selection_set))
-    unused = [name for name in shape.order if name not in used]
-    selections += sum(shape.measures[name].selections for name in unused)
+    spread = set().union(*shape.spreads.values())
+    unused = [name for name in shape.order if name not in used and name not in spread]
+    selections = min(selections + sum(shape.measures[n].selections for n in unused), CEILING)
     if selections > limits.max_selections:
         errors.append(
             GraphQLError(
@@ -291,12 +296,16 @@ def shape_errors(shape: Shape, limits: ShapeLimits) -> list[GraphQLError]:
     overlaps = _overlaps(roots, shape.fragments)
     if overlaps.pairs > limits.max_overlaps:
         assert overlaps.field is not None
+        text = (
+            f"The document selects the same things again too often: {overlaps.pairs} pairs of "
+            f"fields or fragments meet in one place; the limit is {limits.max_overlaps}."
+        )
+        if overlaps.repeats > 1:
+            name = _response_name(overlaps.field)
+            text += f" `{name}` alone is selected {overlaps.repeats} times in one place."
         errors.append(
             GraphQLError(
-                f"The document selects the same things again too often: {overlaps.pairs} pairs "
-                f"of fields or fragments meet in one place (`{_response_name(overlaps.field)}` "
-                f"alone {overlaps.repeats} times); the limit is {limits.max_overlaps} pairs. "
-                "Select each field once per place.",
+                text,
                 overlaps.field,
                 extensions={
                     **_VALIDATION_FAILED,
@@ -425,7 +434,7 @@ class _ArgumentWalk:
                 total += self.cost(selection.selection_set, target)
             else:
                 total += self.fragment_costs.get(selection.name.value, 0)
-        return total
+        return min(total, CEILING)
 
     def _field(self, node: FieldNode, parent: GraphQLNamedType | None) -> int:
         if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
@@ -437,13 +446,12 @@ class _ArgumentWalk:
         for name, value in arguments.items():
             if not self._check_text(node, name, value):
                 break
+        paginated = PAGE_ARGUMENT in definition.args
+        size = self._page_size(node, arguments.get(PAGE_ARGUMENT)) if paginated else 1
         inner = 0
         if node.selection_set:
             inner = self.cost(node.selection_set, get_named_type(definition.type))
-        if PAGE_ARGUMENT not in definition.args:
-            return inner
-        size = self._page_size(node, arguments.get(PAGE_ARGUMENT))
-        return size * (1 + inner)
+        return min(size * (1 + inner), CEILING) if paginated else inner
 
     def _page_size(self, node: FieldNode, size: int | None) -> int:
         maximum = inputs.page_size_max()

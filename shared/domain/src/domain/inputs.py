@@ -31,7 +31,7 @@ USERNAME_MAX_LENGTH: Final = 150  # django.contrib.auth's User.username
 CURSOR_MAX_LENGTH: Final = 4096
 
 # Inputs, by domain name, that are bounded in length (search text by a setting, read when asked).
-_SLUGS = ("slug", "post_slug", "category", "tag", "parent", "move_to")
+_SLUGS = ("slug", "new_slug", "post_slug", "category", "tag", "parent", "move_to")
 _FIXED_LENGTHS: dict[str, int] = {
     **dict.fromkeys(_SLUGS, SLUG_MAX_LENGTH),
     "author": USERNAME_MAX_LENGTH,
