@@ -8,7 +8,6 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from admin_site.middleware import UndecodableInputMiddleware
 from domain import inputs
 from tests.factories import make_post, make_user
 
@@ -44,6 +43,8 @@ def test_a_form_body_that_is_not_text_is_a_400():
 
 def test_the_drivers_refusal_of_a_nul_is_a_400_wherever_it_comes_from():
     """The last line of defence, for text that got past the checks (a multipart body)."""
+    from admin_site.middleware import UndecodableInputMiddleware
+
     middleware = UndecodableInputMiddleware(lambda request: HttpResponse())
     request = RequestFactory().get("/admin/")
     nul = DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
