@@ -8,7 +8,7 @@ Production keeps the defaults except where ``docs/graphql.md`` says otherwise.
 | ``GRAPHQL_MAX_DEPTH`` | 10 | nesting of selections in one operation |
 | ``GRAPHQL_MAX_ALIASES`` | 15 | aliased fields in one document (each runs its resolver) |
 | ``GRAPHQL_MAX_TOKENS`` | 2000 | tokens the parser reads before giving up |
-| ``GRAPHQL_MAX_SELECTIONS`` | 1000 | fields a document selects once fragments are expanded |
+| ``GRAPHQL_MAX_SELECTIONS`` | 2000 | fields a document selects once fragments are expanded |
 | ``GRAPHQL_MAX_OVERLAPS`` | 500 | pairs of selections meeting in one place (one field twice) |
 | ``GRAPHQL_MAX_COST`` | 10000 | objects one operation may ask for (see ``limits``) |
 | ``GRAPHQL_INTROSPECTION`` | ``DJANGO_DEBUG`` | ``__schema``/``__type`` queries |
@@ -33,7 +33,7 @@ class Config:
     max_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
-    max_selections: int = 1000
+    max_selections: int = 2000
     max_overlaps: int = 500
     max_cost: int = 10_000
     introspection: bool = False
