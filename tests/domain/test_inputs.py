@@ -22,7 +22,9 @@ def test_page_sizes_default_and_are_refused_outside_the_range():
     for size in (0, -1, settings.PAGE_SIZE_MAX + 1):
         with pytest.raises(InvalidInput) as refused:
             inputs.page_size(size)
-        assert refused.value.errors == {"limit": [f"Must be between 1 and {settings.PAGE_SIZE_MAX}."]}
+        assert refused.value.errors == {
+            "limit": [f"Must be between 1 and {settings.PAGE_SIZE_MAX}."]
+        }
 
 
 @pytest.mark.parametrize(
@@ -39,10 +41,10 @@ def test_the_batch_reads_behind_dataloaders_refuse_out_of_range_pages(read, limi
 
 def test_bounds_follow_the_database_schema():
     slugs = [model._meta.get_field("slug").max_length for model in (Post, Category, Tag)]
-    assert inputs.SLUG_MAX_LENGTH == max(slugs)
+    assert max(slugs) == inputs.SLUG_MAX_LENGTH
     from django.contrib.auth import get_user_model
 
-    assert inputs.USERNAME_MAX_LENGTH == get_user_model()._meta.get_field("username").max_length
+    assert get_user_model()._meta.get_field("username").max_length == inputs.USERNAME_MAX_LENGTH
     assert inputs.max_length("q") == settings.SEARCH_MAX_LENGTH
     assert inputs.max_length("post_slug") == inputs.SLUG_MAX_LENGTH
     assert inputs.max_length("title") is None  # the post services validate it

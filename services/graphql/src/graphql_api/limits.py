@@ -89,12 +89,12 @@ class ShapeLimits:
 class OperationLimits(SchemaExtension):
     """Refuse operations over a limit, before graphql-core's rules when the limit is the shape."""
 
-    def __init__(self, *, config: Config) -> None:
+    def __init__(self, *, config: Config, rules: Sequence[type[ASTValidationRule]] = ()) -> None:
+        """``rules``: validation rules of our own, run (and cached) with graphql-core's."""
         self.shape = ShapeLimits.of(config)
         self.max_cost = config.max_cost
-        self.extra_rules: tuple[type[ASTValidationRule], ...] = (
-            () if config.introspection else tuple(DisableIntrospection().validation_rules)
-        )
+        introspection = () if config.introspection else DisableIntrospection().validation_rules
+        self.extra_rules: tuple[type[ASTValidationRule], ...] = (*introspection, *rules)
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context

@@ -13,6 +13,7 @@ from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from graphql_api.accounts.limits import OneObtainTokenPerOperation
 from graphql_api.accounts.mutations import AccountsMutation
 from graphql_api.accounts.queries import AccountsQuery
 from graphql_api.blog.mutations import BlogMutation
@@ -53,8 +54,9 @@ def build_schema(config: Config) -> Schema:
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=config.max_tokens),
         ParserCache,
-        # Validation: the document's shape, graphql-core's rules (cached), then arguments and cost.
-        lambda: OperationLimits(config=config),
+        # Validation: the document's shape, graphql-core's rules and ours (cached), then the
+        # arguments and the cost.
+        lambda: OperationLimits(config=config, rules=(OneObtainTokenPerOperation,)),
         OperationContext,
         lambda: ErrorPolicy(mask=config.mask_errors),
     ]
