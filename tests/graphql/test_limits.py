@@ -390,6 +390,28 @@ async def test_text_that_cannot_be_stored_is_bad_user_input(http, caplog, query,
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {"query": "{ __typename }", "operationName": "\ud800"},
+        {"query": "# \ud800\n{ __typename }"},
+        # A persisted query is hashed and stored: a lone surrogate could be neither.
+        {
+            "query": "# \udfff\n{ __typename }",
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}},
+        },
+    ],
+)
+async def test_a_request_that_is_not_text_is_bad_user_input(http, request_body):
+    response = await http.post(
+        "/graphql", content=json.dumps(request_body), headers={"Content-Type": "application/json"}
+    )
+    assert response.json() == {
+        "data": None,
+        "errors": [{"message": inputs.NOT_TEXT, "extensions": {"code": "BAD_USER_INPUT"}}],
+    }
+
+
 async def test_text_that_cannot_be_stored_is_refused_in_mutation_inputs(gql, user_token):
     result = await gql(
         'mutation { createPost(input: {title: "x", body: "a\\u0000b"}) { errors { code } } }',
