@@ -354,6 +354,12 @@ async def test_page_sizes_and_cost_read_the_coerced_variables(gql, n):
     }
 
 
+async def test_arguments_execution_refuses_are_left_to_it(gql):
+    result = await gql("query($n: Int) { posts(first: $n) { nodes { id } } }", {"n": None})
+    assert codes(result) == ["BAD_USER_INPUT"]
+    assert result["errors"][0]["path"] == ["posts"]
+
+
 # TEXT AND LENGTHS
 # ------------------------------------------------------------------------------
 

@@ -442,7 +442,10 @@ class _ArgumentWalk:
         definition = parent.fields.get(node.name.value)
         if definition is None:
             return 0  # __typename and introspection
-        arguments = get_argument_values(definition, node, self.variables) if definition.args else {}
+        try:
+            arguments = get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            return 0  # a null for a non-null argument: execution refuses the field, subtree and all
         for name, value in arguments.items():
             if not self._check_text(node, name, value):
                 break
