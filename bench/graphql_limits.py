@@ -1,6 +1,6 @@
 """Time the GraphQL service's answer to hostile documents within the token limit, in process.
 
-    flock /tmp/fastdjango-timing.lock uv run python deploy/bench/graphql_limits.py
+    flock /tmp/fastdjango-timing.lock uv run python bench/graphql_limits.py
 
 Each document is parsed (with the token limit), checked by ``graphql_api.limits`` and, unless its
 shape is refused, validated by graphql-core's rules; documents that would pass end in an unknown
