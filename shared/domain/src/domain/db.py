@@ -37,9 +37,10 @@ from typing import Any, ParamSpec, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import DataError, InterfaceError, OperationalError, close_old_connections
 from django.db import connection as default_connection
 
+from domain import inputs
 from domain.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,12 @@ def _call_and_release(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
         # cannot be served now, but nothing about it was wrong.
         logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
         raise Unavailable() from exc
+    except (DataError, UnicodeEncodeError) as exc:
+        # Text PostgreSQL cannot take (NUL, a lone surrogate) that got past the edges' checks.
+        refusal = inputs.storage_error(exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
     finally:
         # Django does this on request_finished; nothing sends that signal here.
         close_old_connections()

@@ -218,6 +218,8 @@ if PAGE_SIZE_DEFAULT > PAGE_SIZE_MAX:
     raise ImproperlyConfigured(
         f"PAGE_SIZE_DEFAULT ({PAGE_SIZE_DEFAULT}) cannot exceed PAGE_SIZE_MAX ({PAGE_SIZE_MAX})."
     )
+# Longest full-text search a client may send (REST's `q`, GraphQL's `search`); see domain/inputs.py.
+SEARCH_MAX_LENGTH = env_int("SEARCH_MAX_LENGTH", 200, minimum=1)
 # Request bodies larger than this are refused with 413 by the API services.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 # Lifetime of an API token, in seconds (0: tokens never expire).

@@ -423,6 +423,7 @@ def _top_per_group(queryset: Any, *, group: str, order: list[Any], limit: int) -
 @_cached_batch("comments-by-post-id")
 def comments_by_post_ids(ids: Iterable[int], *, limit: int) -> dict[int, list[CommentView]]:
     """The first ``limit`` comments (oldest first) of each post, with their authors."""
+    limit = clamp_limit(limit)
     grouped: dict[int, list[CommentView]] = defaultdict(list)
     comments = _top_per_group(
         Comment.objects.filter(post_id__in=set(ids)).with_author(),
@@ -454,6 +455,7 @@ def published_posts_by_category_ids(
     ids: Iterable[int], *, limit: int, body: bool = False
 ) -> dict[int, list[PostView]]:
     """The newest ``limit`` published posts filed directly under each category."""
+    limit = clamp_limit(limit)
     grouped: dict[int, list[PostView]] = defaultdict(list)
     rows = _category_posts.rows({"body": body}, {"category_ids": list(ids), "limit": limit})
     for view in _views(rows):
