@@ -153,11 +153,14 @@ def write_env_file(directory: Path, port: int, password: str) -> Path:
         "DJANGO_SUPERUSER_EMAIL": "e2e@example.com",
         "DJANGO_SUPERUSER_PASSWORD": password,
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+        "REDIS_PASSWORD": secrets.token_urlsafe(24),
         "GATEWAY_BIND": "127.0.0.1",
         "GATEWAY_PORT": str(port),
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "IMAGE_TAG": PROJECT,
+        # The scheduler's round, short enough for a test to watch it purge.
+        "IDEMPOTENCY_PURGE_INTERVAL": "2",
     }
     path = directory / "e2e.env"
     path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))

@@ -1,5 +1,5 @@
 """Request context for the admin service: request ID, access log, database round trips, and a 503
-(not a 500) when PostgreSQL does not answer."""
+(not a 500) when PostgreSQL does not answer; and the refusal of input that is not text."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import uuid
 from collections.abc import Callable
 
 from django.db import InterfaceError, NotSupportedError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
+from domain import inputs
 from domain.db import is_stale_plan, track_queries
 from domain.observability import clean_request_id, log_access, request_id_var
 
@@ -68,3 +69,37 @@ class RequestContextMiddleware:
         )
         response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
         return response
+
+
+class UndecodableInputMiddleware:
+    """Answer 400 to input that is not text PostgreSQL can take: a path, query string or form body
+    whose percent-escapes are not UTF-8 or hold a NUL (Django would pass U+FFFD on, and a NUL
+    reaches the database as a 500); and, as a last line of defence, the driver's refusal of such
+    text wherever it came from. The rule is the domain's (:mod:`domain.inputs`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self._is_text(request):
+            return self._refuse()
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        return self._refuse() if inputs.storage_error(exception) else None
+
+    @staticmethod
+    def _is_text(request: HttpRequest) -> bool:
+        # WSGI hands the unquoted path over as latin-1; Django re-quotes what is not UTF-8.
+        path = request.META.get("PATH_INFO", "").encode("latin-1")
+        query = request.META.get("QUERY_STRING", "").encode("latin-1")
+        parts = [inputs.decode_url_part(path), inputs.decode_url_part(query, plus_is_space=True)]
+        if request.content_type == "application/x-www-form-urlencoded":
+            parts.append(inputs.decode_url_part(request.body, plus_is_space=True))
+        return None not in parts
+
+    @staticmethod
+    def _refuse() -> HttpResponse:
+        return HttpResponseBadRequest(
+            f"Bad request: {inputs.NOT_TEXT}", content_type="text/plain; charset=utf-8"
+        )

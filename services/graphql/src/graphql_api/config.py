@@ -8,6 +8,8 @@ Production keeps the defaults except where ``docs/graphql.md`` says otherwise.
 | ``GRAPHQL_MAX_DEPTH`` | 10 | nesting of selections in one operation |
 | ``GRAPHQL_MAX_ALIASES`` | 15 | aliased fields in one document (each runs its resolver) |
 | ``GRAPHQL_MAX_TOKENS`` | 2000 | tokens the parser reads before giving up |
+| ``GRAPHQL_MAX_SELECTIONS`` | 2000 | fields a document selects once fragments are expanded |
+| ``GRAPHQL_MAX_OVERLAPS`` | 500 | pairs of selections meeting in one place (one field twice) |
 | ``GRAPHQL_MAX_COST`` | 10000 | objects one operation may ask for (see ``limits``) |
 | ``GRAPHQL_INTROSPECTION`` | ``DJANGO_DEBUG`` | ``__schema``/``__type`` queries |
 | ``GRAPHIQL`` | ``DJANGO_DEBUG`` | the GraphiQL page on ``GET /graphql`` |
@@ -38,6 +40,8 @@ class Config:
     max_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
+    max_selections: int = 2000
+    max_overlaps: int = 500
     max_cost: int = 10_000
     introspection: bool = False
     graphiql: bool = False
@@ -60,6 +64,8 @@ class Config:
             max_depth=env_int("GRAPHQL_MAX_DEPTH", cls.max_depth, minimum=2),
             max_aliases=env_int("GRAPHQL_MAX_ALIASES", cls.max_aliases, minimum=0),
             max_tokens=env_int("GRAPHQL_MAX_TOKENS", cls.max_tokens, minimum=100),
+            max_selections=env_int("GRAPHQL_MAX_SELECTIONS", cls.max_selections, minimum=1),
+            max_overlaps=env_int("GRAPHQL_MAX_OVERLAPS", cls.max_overlaps, minimum=0),
             max_cost=env_int("GRAPHQL_MAX_COST", cls.max_cost, minimum=1),
             introspection=env_bool("GRAPHQL_INTROSPECTION", default=debug),
             graphiql=env_bool("GRAPHIQL", default=debug),

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
-from strawberry.utils.str_converters import to_camel_case
+from strawberry.utils.str_converters import to_camel_case, to_snake_case
 
 from domain.errors import (
     Conflict,
@@ -111,7 +111,14 @@ USER_ERRORS: tuple[type[DomainError], ...] = (
 )
 # Where the domain names an input differently from the schema.
 _FIELD_NAMES = {"cursor": "after", "limit": "first", "ordering": "orderBy", "q": "search"}
+_DOMAIN_NAMES = {schema: domain for domain, schema in _FIELD_NAMES.items()}
 _MASKED_MESSAGE = "Internal server error."
+
+
+def domain_name(name: str) -> str:
+    """The domain's name for a schema argument or input field name (``postSlug``: ``post_slug``),
+    the inverse of :func:`field_name`."""
+    return _DOMAIN_NAMES.get(name) or to_snake_case(name)
 
 
 def code_of(error: DomainError) -> ErrorCode:

@@ -7,15 +7,9 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 import strawberry
-from django.conf import settings
 from graphql import GraphQLError
 from strawberry import extensions
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -28,7 +22,7 @@ from graphql_api.blog.subscriptions import BlogSubscription
 from graphql_api.config import Config
 from graphql_api.context import OperationContext
 from graphql_api.errors import ErrorPolicy, log_unexpected
-from graphql_api.limits import QueryCostLimiter, static_rules
+from graphql_api.limits import OperationLimits
 
 Query = merge_types("Query", (BlogQuery, AccountsQuery))
 Mutation = merge_types("Mutation", (BlogMutation, AccountsMutation))
@@ -57,13 +51,12 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(config: Config) -> Schema:
-    rules = [*static_rules(config), OneObtainTokenPerOperation]
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=config.max_tokens),
         ParserCache,
-        lambda: AddValidationRules(rules),
-        lambda: QueryCostLimiter(max_cost=config.max_cost, max_page_size=settings.PAGE_SIZE_MAX),
-        ValidationCache,
+        # Validation: the document's shape, graphql-core's rules and ours (cached), then the
+        # arguments and the cost.
+        lambda: OperationLimits(config=config, rules=(OneObtainTokenPerOperation,)),
         OperationContext,
         lambda: ErrorPolicy(mask=config.mask_errors),
     ]

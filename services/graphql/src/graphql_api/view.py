@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -19,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from domain import inputs
 from graphql_api import persisted
 from graphql_api.config import Config
 from graphql_api.context import Context
@@ -61,7 +63,12 @@ class GraphQLView(GraphQL[Context, None]):
         self, *, request_data: GraphQLRequestData, **kwargs: Any
     ) -> ExecutionResult:
         """Execute one operation, its query taken from the persisted-query store when the
-        request names one by hash (:mod:`graphql_api.persisted`)."""
+        request names one by hash (:mod:`graphql_api.persisted`). A query or operation name
+        that is not text (a lone surrogate from JSON) is refused here: nothing could hash, store
+        or even echo it; variables are checked with the arguments (:mod:`graphql_api.limits`)."""
+        if inputs.has_unstorable_text([request_data.query, request_data.operation_name]):
+            refusal = GraphQLError(inputs.NOT_TEXT, extensions={"code": "BAD_USER_INPUT"})
+            return ExecutionResult(data=None, errors=[refusal])
         try:
             request_data = await persisted.resolve(request_data, ttl=self.config.apq_ttl)
         except persisted.PersistedQueryError as refusal:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from domain.asgi import setup_django
 
@@ -33,7 +33,7 @@ def create_app() -> FastAPI:
     from domain.asgi.http_cache import HttpCacheMiddleware
     from domain.asgi.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
     from domain.blog.cache import blog_cache
-    from rest_api import openapi, problems
+    from rest_api import inputs, openapi, problems
     from rest_api.routers import api_router, health_router
 
     app = FastAPI(
@@ -47,16 +47,19 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         # A redirect to the slash-less URL would be built from the Host header; a 404 is honest.
         redirect_slashes=False,
+        dependencies=[Depends(inputs.bounded_path_parameters)],
     )
     app.include_router(api_router)
     app.include_router(health_router)
     problems.install(app)
     openapi.install(app)
     # Outermost last: request context (ID, query count, access log), then the catch-all 500, then
-    # HTTP caching (a cached read is answered there, before any routing), then the body limit, so
-    # even a refused body is logged with its request ID.
+    # undecodable URLs (refused before the cache keys on them), HTTP caching (a cached read is
+    # answered there, before any routing), then the body limit, so even a refused request is
+    # logged with its request ID.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES)
     app.add_middleware(HttpCacheMiddleware, namespace=blog_cache, paths=["/api/v1/"])
+    app.add_middleware(inputs.UndecodableInputMiddleware)
     app.add_middleware(problems.UnhandledErrorMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -60,11 +60,18 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import InterfaceError, NotSupportedError, OperationalError, close_old_connections
+from django.db import (
+    DataError,
+    InterfaceError,
+    NotSupportedError,
+    OperationalError,
+    close_old_connections,
+)
 from django.db import connection as default_connection
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from domain import inputs
 from domain.errors import Unavailable
 
 if TYPE_CHECKING:
@@ -186,6 +193,12 @@ def _call_and_release(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
             raise
         logger.warning("database: %s", _reason(exc), exc_info=exc)
         raise Unavailable() from exc
+    except (DataError, UnicodeEncodeError) as exc:
+        # Text PostgreSQL cannot take (NUL, a lone surrogate) that got past the edges' checks.
+        refusal = inputs.storage_error(exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
     finally:
         # Django does this on request_finished; nothing sends that signal here.
         close_old_connections()

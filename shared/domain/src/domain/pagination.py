@@ -17,9 +17,12 @@ from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
-from django.conf import settings
 from django.db.models import F, Model, Q, QuerySet
 
+# Django's row comparisons (made for composite primary keys): ``(a, b) < (x, y)`` in SQL.
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+
+from domain import inputs
 from domain.errors import InvalidInput
 
 T = TypeVar("T")
@@ -40,8 +43,15 @@ class SortKey:
             return expression.desc(nulls_last=self.nullable or None), F("id").desc()
         return expression.asc(nulls_last=self.nullable or None), F("id").asc()
 
-    def after(self, value: Any, pk: int) -> Q:
-        """Rows strictly after ``(value, pk)`` in this order."""
+    def after(self, value: Any, pk: int) -> Q | Any:
+        """Rows strictly after ``(value, pk)`` in this order.
+
+        Without NULLs this is the row comparison ``(field, id) < (value, pk)``, which PostgreSQL
+        answers from a matching index by seeking to the cursor (an OR of comparisons makes it
+        scan from the top of the list and filter, deeper pages costing more)."""
+        if not self.nullable:
+            compare = TupleLessThan if self.descending else TupleGreaterThan
+            return compare(Tuple(F(self.field), F("id")), (value, pk))
         beyond = "lt" if self.descending else "gt"
         if value is None:
             return Q(**{f"{self.field}__isnull": True, f"id__{beyond}": pk})
@@ -79,12 +89,9 @@ class Page(msgspec.Struct, Generic[T], frozen=True, array_like=True):
 
 
 def clamp_limit(limit: int | None) -> int:
-    """The page size to use: the default when none was asked for, else ``limit`` if allowed."""
-    if limit is None:
-        return settings.PAGE_SIZE_DEFAULT
-    if not 1 <= limit <= settings.PAGE_SIZE_MAX:
-        raise InvalidInput.field("limit", f"Must be between 1 and {settings.PAGE_SIZE_MAX}.")
-    return limit
+    """The page size to use: the default when none was asked for, else ``limit`` if allowed
+    (:func:`domain.inputs.page_size`, the one rule for every page and batch read)."""
+    return inputs.page_size(limit)
 
 
 def encode_cursor(ordering: str, value: Any, pk: int) -> str:
@@ -94,6 +101,8 @@ def encode_cursor(ordering: str, value: Any, pk: int) -> str:
 
 def decode_cursor(cursor: str, ordering: str, key: SortKey) -> tuple[Any, int]:
     invalid = InvalidInput.field("cursor", "Not a cursor from this list; start again without it.")
+    if len(cursor) > inputs.CURSOR_MAX_LENGTH:
+        raise invalid
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         name, raw_value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))

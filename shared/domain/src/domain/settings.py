@@ -21,6 +21,7 @@ from domain.env import (
     env_required,
     env_str,
     postgres_from_env,
+    redis_url_from_env,
 )
 from domain.observability import logging_config
 
@@ -112,16 +113,21 @@ _db_options: dict[str, object] = {
     "connect_timeout": DB_CONNECT_TIMEOUT,
     "application_name": SERVICE_NAME,
 }
-# Server-side parameters let psycopg prepare a statement it has run DB_PREPARE_THRESHOLD times on
-# a connection, so PostgreSQL parses and plans the hot queries once per connection, not once per
-# request. A migration that changes a selected column makes such a statement fail ("cached plan
-# must not change result type"): domain.db drops the connection's prepared statements and runs
-# the statement (or the unit of work, if it changed nothing) again. Turn it off behind a
-# transaction-mode pooler that cannot keep prepared statements (PgBouncer < 1.21).
+# Prepared statements: psycopg prepares a statement on its DB_PREPARE_THRESHOLD-th run (5) on a
+# connection, so PostgreSQL parses and plans the hot queries once per connection, not once per
+# request. It prepares only what runs with server-side parameters: the hot reads compiled once per
+# shape (domain.compiled) always do, and with DB_PREPARED_STATEMENTS (the default) every ORM query
+# does too. A migration that changes a selected column makes such a statement fail ("cached plan
+# must not change result type"): domain.compiled and domain.db drop the connection's prepared
+# statements and run the statement (or the unit of work, if it changed nothing) again.
+# A transaction-mode pooler that cannot keep prepared statements (PgBouncer before 1.21): set
+# DB_PREPARE_THRESHOLD=-1 (and DB_PREPARED_STATEMENTS=false) behind one.
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
 if DB_PREPARED_STATEMENTS:
     _db_options["server_side_binding"] = True
-    _db_options["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
+DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 5, minimum=-1)
+if DB_PREPARE_THRESHOLD >= 0:
+    _db_options["prepare_threshold"] = DB_PREPARE_THRESHOLD
 _statement_timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
 if _statement_timeout_ms:
     _db_options["options"] = f"-c statement_timeout={_statement_timeout_ms}"
@@ -156,7 +162,9 @@ READINESS_CACHE_SECONDS = env_float("READINESS_CACHE_SECONDS", 1.0, minimum=0)
 # Redis through Django's cache framework, failing open: when Redis does not answer, reads and
 # writes go to PostgreSQL and the failure is logged (domain.cache).
 # https://docs.djangoproject.com/en/5.2/topics/cache/#redis
-REDIS_URL = env_str("REDIS_URL", "redis://localhost:6379/0")
+# REDIS_PASSWORD, when set, goes into the URL (the compose stack requires one: Redis holds the
+# cache every service trusts and the login counters).
+REDIS_URL = redis_url_from_env()
 CACHE_TTL = env_int("CACHE_TTL", 300, minimum=1)
 CACHES = {
     "default": {
@@ -229,6 +237,8 @@ if PAGE_SIZE_DEFAULT > PAGE_SIZE_MAX:
     raise ImproperlyConfigured(
         f"PAGE_SIZE_DEFAULT ({PAGE_SIZE_DEFAULT}) cannot exceed PAGE_SIZE_MAX ({PAGE_SIZE_MAX})."
     )
+# Longest full-text search a client may send (REST's `q`, GraphQL's `search`); see domain/inputs.py.
+SEARCH_MAX_LENGTH = env_int("SEARCH_MAX_LENGTH", 200, minimum=1)
 # Request bodies larger than this are refused with 413 by the API services.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 # Lifetime of an API token, in seconds (0: tokens never expire).

@@ -5,11 +5,12 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
+from domain import inputs
 from rest_api.schemas.common import Input, Output
 
 
 class TokenRequest(Input):
-    username: str = Field(max_length=150)
+    username: str = Field(max_length=inputs.USERNAME_MAX_LENGTH)
     password: SecretStr = Field(max_length=1024)
     name: str = Field(default="", max_length=100, description="What the token is for.")
 

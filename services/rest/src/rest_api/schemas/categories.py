@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import MISSING, Field
 
+from domain import inputs
 from domain.blog.records import CategoryNode
 from rest_api.schemas.common import Changes, Input, Output
 from rest_api.schemas.posts import PostPage
@@ -56,9 +57,15 @@ class CategoryTree(Output):
 
 class CategoryCreate(Input):
     name: str
-    slug: str | None = Field(default=None, description="Made from the name when omitted.")
+    slug: str | None = Field(
+        default=None,
+        max_length=inputs.SLUG_MAX_LENGTH,
+        description="Made from the name when omitted.",
+    )
     description: str = ""
-    parent: str | None = Field(default=None, description="The parent category's slug.")
+    parent: str | None = Field(
+        default=None, max_length=inputs.SLUG_MAX_LENGTH, description="The parent category's slug."
+    )
     is_active: bool = True
 
 
@@ -66,7 +73,7 @@ class CategoryPatch(Changes):
     """Only the fields sent change; `"parent": null` makes it a root category."""
 
     name: str | MISSING = MISSING
-    slug: str | MISSING = MISSING
+    slug: str | MISSING = Field(default=MISSING, max_length=inputs.SLUG_MAX_LENGTH)
     description: str | MISSING = MISSING
-    parent: str | MISSING | None = MISSING
+    parent: str | MISSING | None = Field(default=MISSING, max_length=inputs.SLUG_MAX_LENGTH)
     is_active: bool | MISSING = MISSING

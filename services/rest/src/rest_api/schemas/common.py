@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any, Generic, Self, TypeVar
 
-from django.conf import settings
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 
+from domain import inputs
 from domain.pagination import Page as DomainPage
 
 ItemT = TypeVar("ItemT")
@@ -16,10 +17,22 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def storable_text(value: Any) -> Any:
+    """Refuse text that PostgreSQL cannot take (a NUL, an unpaired surrogate), anywhere in a
+    field's value: :func:`domain.inputs.text_problem` is the rule."""
+    secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+    for text in inputs.strings(secret):
+        if problem := inputs.text_problem(text):
+            raise PydanticCustomError("unstorable_text", problem)
+    return value
+
+
 class Input(BaseModel):
-    """A request body. Unknown fields are refused, so a misspelt field is an error, not a no-op."""
+    """A request body. Unknown fields are refused, so a misspelt field is an error, not a no-op;
+    so is text that cannot be stored."""
 
     model_config = ConfigDict(extra="forbid")
+    _storable = field_validator("*")(storable_text)
 
 
 class Changes(Input):
@@ -48,22 +61,26 @@ class Page(Output, Generic[ItemT]):
 
 
 class QueryParams(BaseModel):
-    """Query parameters. Unknown ones are refused, like unknown body fields."""
+    """Query parameters. Unknown ones are refused, like unknown body fields, and so is text that
+    cannot be stored."""
 
     model_config = ConfigDict(extra="forbid")
+    _storable = field_validator("*")(storable_text)
 
 
 class LimitQuery(QueryParams):
     limit: int | None = Field(
         default=None,
         ge=1,
-        le=settings.PAGE_SIZE_MAX,
-        description=f"Page size, 1 to {settings.PAGE_SIZE_MAX} "
-        f"(default {settings.PAGE_SIZE_DEFAULT}).",
+        le=inputs.page_size_max(),
+        description=f"Page size, 1 to {inputs.page_size_max()} "
+        f"(default {inputs.page_size_default()}).",
     )
 
 
 class PageQuery(LimitQuery):
     cursor: str | None = Field(
-        default=None, max_length=500, description="From a previous page's `next` link."
+        default=None,
+        max_length=inputs.CURSOR_MAX_LENGTH,
+        description="From a previous page's `next` link.",
     )

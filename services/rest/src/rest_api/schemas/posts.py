@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import MISSING, BaseModel, Field
 
+from domain import inputs
 from domain.blog.selectors import DEFAULT_POST_ORDERING, POST_ORDERINGS, PostFilters
 from rest_api.schemas.common import Changes, Input, Output, Page, PageQuery
 
@@ -60,10 +61,16 @@ class ViewCount(BaseModel):
 
 class PostListQuery(PageQuery):
     category: str | None = Field(
-        default=None, description="A category's slug; its sub-categories' posts are included."
+        default=None,
+        max_length=inputs.SLUG_MAX_LENGTH,
+        description="A category's slug; its sub-categories' posts are included.",
     )
-    tag: str | None = Field(default=None, description="A tag's slug.")
-    author: str | None = Field(default=None, description="The author's username.")
+    tag: str | None = Field(
+        default=None, max_length=inputs.SLUG_MAX_LENGTH, description="A tag's slug."
+    )
+    author: str | None = Field(
+        default=None, max_length=inputs.USERNAME_MAX_LENGTH, description="The author's username."
+    )
     status: Literal["published", "draft"] = Field(
         default="published",
         description="`draft` lists the drafts you may see (your own; all for editors) and "
@@ -71,7 +78,7 @@ class PostListQuery(PageQuery):
     )
     q: str | None = Field(
         default=None,
-        max_length=200,
+        max_length=inputs.search_max_length(),
         description='Full-text search in title, summary and body (web-search syntax: "a phrase", '
         "`or`, `-word`).",
     )
@@ -89,11 +96,17 @@ class PostCreate(Input):
     title: str
     body: str = ""
     summary: str = ""
-    category: str | None = Field(default=None, description="An active category's slug.")
+    category: str | None = Field(
+        default=None, max_length=inputs.SLUG_MAX_LENGTH, description="An active category's slug."
+    )
     tags: list[str] = Field(
         default_factory=list, description="Tag names; missing tags are created."
     )
-    slug: str | None = Field(default=None, description="Made from the title when omitted.")
+    slug: str | None = Field(
+        default=None,
+        max_length=inputs.SLUG_MAX_LENGTH,
+        description="Made from the title when omitted.",
+    )
     publish: bool = Field(default=False, description="Publish at once instead of as a draft.")
 
 
@@ -103,9 +116,9 @@ class PostReplace(Changes):
     title: str
     body: str
     summary: str
-    category: str | None
+    category: str | None = Field(max_length=inputs.SLUG_MAX_LENGTH)
     tags: list[str]
-    slug: str | MISSING = MISSING
+    slug: str | MISSING = Field(default=MISSING, max_length=inputs.SLUG_MAX_LENGTH)
 
 
 class PostPatch(Changes):
@@ -114,6 +127,6 @@ class PostPatch(Changes):
     title: str | MISSING = MISSING
     body: str | MISSING = MISSING
     summary: str | MISSING = MISSING
-    category: str | MISSING | None = MISSING
+    category: str | MISSING | None = Field(default=MISSING, max_length=inputs.SLUG_MAX_LENGTH)
     tags: list[str] | MISSING = MISSING
-    slug: str | MISSING = MISSING
+    slug: str | MISSING = Field(default=MISSING, max_length=inputs.SLUG_MAX_LENGTH)

@@ -18,7 +18,7 @@ import functools
 import typing
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from django.contrib.auth import get_user_model
@@ -60,6 +60,11 @@ POST_ORDERINGS: dict[str, SortKey] = {
     "-title": SortKey("title", descending=True, kind="str"),
 }
 DEFAULT_POST_ORDERING = "-published_at"
+# A published post always has its date (a constraint says so): without NULLs to place, the order
+# matches the list's index and the cursor is a row comparison the index answers.
+PUBLISHED_POST_ORDERINGS = {
+    name: replace(key, nullable=False) for name, key in POST_ORDERINGS.items()
+}
 
 COMMENT_ORDERINGS: dict[str, SortKey] = {
     "created_at": SortKey("created_at", descending=False, kind="datetime"),
@@ -119,7 +124,7 @@ def _published_page_query(
         Post.objects.published(), category=category, tag=tag, author=author, q=q
     ).as_view_rows(body=body)
     after = None if after_pk is None else (after_value, after_pk)
-    return keyset(posts, POST_ORDERINGS[ordering], after, limit)
+    return keyset(posts, PUBLISHED_POST_ORDERINGS[ordering], after, limit)
 
 
 def _post_query(*, slug: str, body: bool) -> Any:
@@ -174,13 +179,17 @@ def post_list(
     cursor: str | None = None,
     limit: int | None = None,
     body: bool = False,
+    cache: bool = True,
 ) -> Page[PostView]:
     """One page of posts with their author, category and tags, in two queries: the posts, then
     their tags. List pages leave the ``body`` out unless asked (GraphQL asks when it is
-    selected)."""
+    selected). ``cache=False`` skips the blog cache, for callers that cache the whole response
+    themselves (REST's anonymous reads: a page cached twice costs two more round trips to Redis
+    per miss, and its second copy is never read)."""
     filters = filters or PostFilters()
     limit = clamp_limit(limit)
-    key = sort_key(POST_ORDERINGS, ordering)
+    orderings = POST_ORDERINGS if filters.status == "draft" else PUBLISHED_POST_ORDERINGS
+    key = sort_key(orderings, ordering)
     after = decode_cursor(cursor, ordering, key) if cursor else None
 
     def page_of_rows(rows: list[dict[str, Any]]) -> Page[PostView]:
@@ -215,6 +224,8 @@ def post_list(
         )
         return page_of_rows(rows)
 
+    if not cache:
+        return load()
     return blog_cache.get_or_set(
         "posts", (filters, ordering, cursor, limit, body), load, type=Page[PostView]
     )
@@ -278,9 +289,7 @@ def category_tree() -> tuple[CategoryNode, ...]:
     """The active categories as a forest, each with its published post count. Cached."""
 
     def load() -> tuple[CategoryNode, ...]:
-        categories = list(
-            Category.objects.active().with_counts().with_parent_slug().order_by("name")
-        )
+        categories = list(Category.objects.active().with_counts().order_by("name"))
         children: dict[int | None, list[Category]] = defaultdict(list)
         for category in categories:
             children[category.parent_id].append(category)
@@ -301,7 +310,7 @@ def category_tree() -> tuple[CategoryNode, ...]:
 
 def category_detail(*, viewer: Any, slug: str) -> CategoryRecord:
     def load() -> CategoryRecord | None:
-        category = Category.objects.with_counts().with_parent_slug().filter(slug=slug).first()
+        category = Category.objects.with_counts().filter(slug=slug).first()
         return CategoryRecord.of(category) if category else None
 
     record = blog_cache.get_or_set("category", (slug,), load, type=CategoryRecord | None)
@@ -316,7 +325,7 @@ def tag_list(*, cursor: str | None = None, limit: int | None = None) -> Page[Tag
 
     def load() -> Page[TagRecord]:
         rows, next_cursor = paginate(
-            Tag.objects.with_counts(),
+            Tag.objects.used().with_counts(),
             orderings=TAG_ORDERINGS,
             ordering="name",
             cursor=cursor,
@@ -329,7 +338,7 @@ def tag_list(*, cursor: str | None = None, limit: int | None = None) -> Page[Tag
 
 def tag_detail(*, slug: str) -> TagRecord:
     def load() -> TagRecord | None:
-        tag = Tag.objects.with_counts().filter(slug=slug).first()
+        tag = Tag.objects.used().with_counts().filter(slug=slug).first()
         return TagRecord.of(tag) if tag else None
 
     record = blog_cache.get_or_set("tag", (slug,), load, type=TagRecord | None)
@@ -386,16 +395,14 @@ def authors_by_ids(ids: Iterable[int]) -> dict[int, AuthorRecord]:
 
 @_cached_batch("categories-by-id")
 def categories_by_ids(ids: Iterable[int]) -> dict[int, CategoryRecord]:
-    categories = Category.objects.with_parent_slug().filter(pk__in=set(ids))
+    categories = Category.objects.filter(pk__in=set(ids))
     return {c.pk: CategoryRecord.of(c) for c in categories}
 
 
 @_cached_batch("children-by-category-id")
 def category_children_by_ids(ids: Iterable[int]) -> dict[int, list[CategoryRecord]]:
     grouped: dict[int, list[CategoryRecord]] = defaultdict(list)
-    children = (
-        Category.objects.active().with_parent_slug().filter(parent_id__in=set(ids)).order_by("name")
-    )
+    children = Category.objects.active().filter(parent_id__in=set(ids)).order_by("name")
     for child in children:
         grouped[child.parent_id].append(CategoryRecord.of(child))  # type: ignore[index]
     return grouped
@@ -416,6 +423,7 @@ def _top_per_group(queryset: Any, *, group: str, order: list[Any], limit: int) -
 @_cached_batch("comments-by-post-id")
 def comments_by_post_ids(ids: Iterable[int], *, limit: int) -> dict[int, list[CommentView]]:
     """The first ``limit`` comments (oldest first) of each post, with their authors."""
+    limit = clamp_limit(limit)
     grouped: dict[int, list[CommentView]] = defaultdict(list)
     comments = _top_per_group(
         Comment.objects.filter(post_id__in=set(ids)).with_author(),
@@ -447,6 +455,7 @@ def published_posts_by_category_ids(
     ids: Iterable[int], *, limit: int, body: bool = False
 ) -> dict[int, list[PostView]]:
     """The newest ``limit`` published posts filed directly under each category."""
+    limit = clamp_limit(limit)
     grouped: dict[int, list[PostView]] = defaultdict(list)
     rows = _category_posts.rows({"body": body}, {"category_ids": list(ids), "limit": limit})
     for view in _views(rows):

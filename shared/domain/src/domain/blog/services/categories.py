@@ -39,7 +39,7 @@ def _parent(slug: str | None, *, field: str = "parent") -> Category | None:
 
 
 def _record(category: Category) -> CategoryRecord:
-    return CategoryRecord.of(Category.objects.with_counts().with_parent_slug().get(pk=category.pk))
+    return CategoryRecord.of(Category.objects.with_counts().get(pk=category.pk))
 
 
 def category_create(

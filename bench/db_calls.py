@@ -2,17 +2,16 @@
 against the PostgreSQL at DATABASE_URL (migrated and seeded on first use):
 
     DATABASE_URL=postgres://user:password@127.0.0.1:5432/bench \\
-        flock /tmp/fastdjango-timing.lock uv run python deploy/bench/db_calls.py
+        flock /tmp/fastdjango-timing.lock uv run python bench/db_calls.py
 
 Two questions, each answered side by side in one run:
 
 * the pool's liveness check (one small read per ``db.run``): Django's stock backend with
   ``CONN_HEALTH_CHECKS`` (psycopg_pool's empty statement per checkout) against domain.db's
   ``DB_LIVENESS_CHECK`` modes;
-* prepared statements: ``selectors.post_list`` and ``post_detail`` with the cache bypassed (every
-  call a miss), with
-  client-side binding (no preparation), server-side binding without preparation, and server-side
-  binding with psycopg's automatic preparation.
+* prepared statements: ``selectors.post_list`` and ``post_detail`` (domain.compiled's hot reads)
+  and a plain ORM read, with the cache bypassed (every call a miss): nothing prepared, only the
+  compiled reads prepared, and every query bound server-side and prepared.
 
 Each configuration runs in a process of its own (the backend and the pool are chosen at start-up),
 and the configurations take turns for PASSES passes, so load from elsewhere on the machine falls on
@@ -31,22 +30,17 @@ import sys
 import time
 from typing import Any
 
+# "prepared": DB_PREPARED_STATEMENTS (server-side parameters for every query); "threshold":
+# DB_PREPARE_THRESHOLD (-1: nothing prepared, not even domain.compiled's hot reads).
 CONFIGS: dict[str, dict[str, Any]] = {
-    "stock Django + psycopg_pool check": {"engine": "stock", "prepared": False},
-    "DB_LIVENESS_CHECK=query": {"liveness": "query", "prepared": False},
-    "DB_LIVENESS_CHECK=socket": {"liveness": "socket", "prepared": False},
-    "DB_LIVENESS_CHECK=none": {"liveness": "none", "prepared": False},
-    "socket, server-side binding, no preparation": {
-        "liveness": "socket",
-        "prepared": True,
-        "threshold": None,
-    },
-    "socket, prepared statements (threshold 5)": {"liveness": "socket", "prepared": True},
-    "socket, prepared statements (threshold 0)": {
-        "liveness": "socket",
-        "prepared": True,
-        "threshold": 0,
-    },
+    "stock Django + psycopg_pool check": {"engine": "stock", "prepared": False, "threshold": -1},
+    "DB_LIVENESS_CHECK=query": {"liveness": "query", "prepared": False, "threshold": -1},
+    "DB_LIVENESS_CHECK=socket": {"liveness": "socket", "prepared": False, "threshold": -1},
+    "DB_LIVENESS_CHECK=none": {"liveness": "none", "prepared": False, "threshold": -1},
+    "socket, server-side binding, nothing prepared": {"prepared": True, "threshold": -1},
+    "socket, compiled reads prepared (threshold 5)": {"prepared": False, "threshold": 5},
+    "socket, everything prepared (threshold 5)": {"prepared": True, "threshold": 5},
+    "socket, everything prepared (threshold 0)": {"prepared": True, "threshold": 0},
 }
 CALLS = int(os.environ.get("BENCH_CALLS", "200"))
 ROUNDS = 3
@@ -58,6 +52,7 @@ def configure(config: dict[str, Any]) -> None:
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + "x" * 40)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DB_PREPARED_STATEMENTS"] = "true" if config["prepared"] else "false"
+    os.environ["DB_PREPARE_THRESHOLD"] = str(config["threshold"])
     os.environ["DB_LIVENESS_CHECK"] = config.get("liveness", "socket")
     # The pool of one API process, as in the stack.
     os.environ.setdefault("DB_POOL_MAX_SIZE", "10")
@@ -68,8 +63,6 @@ def configure(config: dict[str, Any]) -> None:
     if config.get("engine") == "stock":
         database["ENGINE"] = "django.db.backends.postgresql"
         database["CONN_HEALTH_CHECKS"] = True
-    if config.get("prepared") and "threshold" in config:
-        database["OPTIONS"]["prepare_threshold"] = config["threshold"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     django.setup()
 
@@ -177,7 +170,7 @@ def main() -> None:
     best: dict[str, dict[str, tuple[float, float]]] = {}
     for _ in range(PASSES):
         for name in CONFIGS:
-            out = subprocess.run(
+            out = subprocess.run(  # noqa: S603 (this script, with a name from CONFIGS)
                 [sys.executable, __file__, "--child", name],
                 check=True,
                 capture_output=True,
