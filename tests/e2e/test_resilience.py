@@ -86,8 +86,9 @@ def assert_served(answer: Answer) -> None:
         assert "errors" not in answer.response.json(), answer.response.text[:300]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def readers(stack: Stack):
+    """One admin session for the module: the gateway rate-limits logins per address."""
     readers = Readers(stack)
     try:
         yield readers
