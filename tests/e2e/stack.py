@@ -175,13 +175,13 @@ class Stack:
             "ON_ERROR_STOP=1", "-tA", "-c", sql, timeout=timeout,
         )  # fmt: skip
 
-    def run_python(self, code: str, timeout: float = 120) -> str:
-        """Run ``code`` in a throwaway container on the stack's network (the rest image's
-        Python): a client with an address of its own, next to the services."""
+    def run_python(self, code: str, timeout: float = 120, network: str | None = None) -> str:
+        """Run ``code`` in a throwaway container on the stack's network (or ``network``), with
+        the rest image's Python: a client with an address of its own, next to the services."""
         image = f"fastdjango/rest:{self.settings.get('IMAGE_TAG', PROJECT)}"
         return docker(
-            "run", "--rm", "--network", self.network, "--entrypoint", "python", image, "-c", code,
-            timeout=timeout,
+            "run", "--rm", "--network", network or self.network, "--entrypoint", "python", image,
+            "-c", code, timeout=timeout,
         )  # fmt: skip
 
     def scale_many(self, **replicas: int) -> None:
