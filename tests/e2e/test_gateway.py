@@ -301,15 +301,20 @@ def test_the_rest_schema_declares_the_gateways_429_everywhere(stack: Stack):
 
 
 def closed_connections(stack: Stack, service: str) -> int:
-    """Connections to the service's port 8000 that its side closed and now holds in TIME_WAIT
-    (the side that closes a TCP connection keeps it there for a minute)."""
-    (container,) = stack.containers(service)
-    tables = subprocess.run(
-        ["docker", "exec", container, "cat", "/proc/net/tcp", "/proc/net/tcp6"],
-        capture_output=True, text=True, timeout=30, check=False,
-    ).stdout  # fmt: skip
-    rows = [line.split() for line in tables.splitlines() if ":" in line]
-    return sum(1 for row in rows if row[1].endswith(":1F40") and row[3] == "06")
+    """Connections between the gateway and the service's port 8000 that were closed within the
+    last minute: whichever side closes a TCP connection keeps it in TIME_WAIT that long."""
+    count = 0
+    for container, port_column in (
+        (stack.containers("gateway")[0], 2),
+        (stack.containers(service)[0], 1),
+    ):
+        tables = subprocess.run(
+            ["docker", "exec", container, "cat", "/proc/net/tcp", "/proc/net/tcp6"],
+            capture_output=True, text=True, timeout=30, check=False,
+        ).stdout  # fmt: skip
+        rows = [line.split() for line in tables.splitlines() if ":" in line]
+        count += sum(1 for row in rows if row[port_column].endswith(":1F40") and row[3] == "06")
+    return count
 
 
 def test_the_gateway_keeps_connections_to_the_services_alive(stack: Stack):
