@@ -18,3 +18,17 @@ def admin_client(superuser: Any) -> Client:
     client = Client()
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def staff_client(db: Any) -> Any:
+    """``staff_client("blog.change_post", ...)``: a client signed in as a new staff member
+    holding exactly these permissions; the user is ``client.user``."""
+
+    def make(*perms: str, username: str = "staff") -> Client:
+        client = Client()
+        client.user = factories.make_user(username=username, is_staff=True, perms=perms)
+        client.force_login(client.user)
+        return client
+
+    return make

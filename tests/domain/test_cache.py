@@ -17,6 +17,7 @@ from domain import cache as domain_cache
 from domain.blog import selectors
 from domain.blog.cache import blog_cache
 from domain.blog.models import Category, Post, Tag
+from domain.blog.records import PostView
 from domain.blog.services.comments import comment_add
 from domain.blog.services.posts import post_update
 from tests import infra
@@ -118,7 +119,8 @@ def test_a_reader_racing_a_write_cannot_leave_a_stale_entry(user):
     stale = selectors.post_detail(viewer=None, slug=post.slug)
     old_generation = caches["default"].get(blog_cache._generation_key)
     post_update(actor=user, slug=post.slug, title="New title")
-    caches["default"].set(blog_cache._key("post", (post.slug,)), (old_generation, stale))
+    key = blog_cache.entry_key("post", (post.slug,), PostView | None)
+    caches["default"].set(key, blog_cache.entry(old_generation, stale))
     assert read_post(post.slug)[0].title == "New title"
 
 

@@ -125,12 +125,19 @@ def test_a_list_page_is_three_queries_whatever_its_size(user):
         assert len(captured) == 2, [q["sql"] for q in captured]
 
 
-def test_records_only_list_is_one_query(user):
+def test_a_list_page_is_two_queries_and_leaves_the_body_out_unless_asked(user):
+    """Every post list returns views (author, category, tags): the posts with their authors and
+    categories joined, then the page's tags. (It replaced a records-only list of one query whose
+    relations GraphQL then fetched in five more.)"""
     make_posts(user, 5, tags=["a"])
     with CaptureQueriesContext(connection) as captured:
-        page = selectors.post_list(viewer=None, with_relations=False)
-    assert len(captured) == 1
-    assert page.items[0].author_id == user.pk
+        page = selectors.post_list(viewer=None)
+    assert len(captured) == 2
+    assert page.items[0].author.id == page.items[0].author_id == user.pk
+    assert [tag.slug for tag in page.items[0].tags] == ["a"]
+    assert all(post.body is None for post in page.items)
+    with_bodies = selectors.post_list(viewer=None, body=True)
+    assert all(post.body for post in with_bodies.items)
 
 
 def test_post_detail_visibility(user, other_user, editor, anonymous):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
-import websockets
-
 from tests.e2e.clients import admin_login, admin_post, graphql
+from tests.e2e.live import Subscriber, comment, create_post, until_all_hear_a_probe
 from tests.e2e.stack import SUPERUSER, Stack
 
 POST_BY_SLUG = "query ($slug: String!) { post(slug: $slug) { title status author { username } } }"
@@ -146,42 +144,18 @@ def test_the_graphql_flow_with_a_token(stack: Stack, auth):
 
 
 def test_a_subscription_over_the_gateway_hears_a_comment_written_through_rest(stack: Stack, auth):
-    with stack.client() as api:
-        created = api.post(
-            "/api/v1/posts", json={"title": "Live comments", "publish": True}, headers=auth
-        )
-        slug = created.json()["slug"]
+    slug = create_post(stack, auth, "Live comments")
 
     async def round_trip() -> dict:
-        url = stack.base_url.replace("http://", "ws://") + "/graphql"
-        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
-            await socket.send(json.dumps({"type": "connection_init", "payload": auth}))
-            assert json.loads(await socket.recv())["type"] == "connection_ack"
-            await socket.send(
-                json.dumps(
-                    {
-                        "id": "1",
-                        "type": "subscribe",
-                        "payload": {
-                            "query": "subscription ($slug: String!) { commentAdded(postSlug: $slug)"
-                            " { body author { username } } }",
-                            "variables": {"slug": slug},
-                        },
-                    }
-                )
-            )
-            await asyncio.sleep(1)  # the subscription is registered with Redis
-            with stack.client() as api:
-                response = api.post(
-                    f"/api/v1/posts/{slug}/comments", json={"body": "Heard live"}, headers=auth
-                )
-                assert response.status_code == 201
-            while True:
-                message = json.loads(await asyncio.wait_for(socket.recv(), timeout=15))
-                if message["type"] == "next":
-                    return message["payload"]
+        subscriber = await Subscriber.connect(stack, auth)
+        try:
+            await subscriber.subscribe(slug)
+            # Registered once it hears a probe: no sleep, no event lost to a race.
+            await until_all_hear_a_probe(stack, auth, slug, [subscriber])
+            await asyncio.to_thread(comment, stack, auth, slug, "Heard live")
+            return await subscriber.next_real_comment()
+        finally:
+            await subscriber.close()
 
-    payload = asyncio.run(round_trip())
-    assert payload == {
-        "data": {"commentAdded": {"body": "Heard live", "author": {"username": SUPERUSER}}}
-    }
+    heard = asyncio.run(round_trip())
+    assert heard == {"body": "Heard live", "author": {"username": SUPERUSER}}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from domain import db
+from domain.accounts.models import ApiToken
 from domain.blog.models import Post
 from tests import factories
 from tests.graphql.helpers import codes
@@ -324,6 +326,88 @@ async def test_obtain_token_refuses_wrong_passwords_then_rate_limits(gql, user, 
     right = {"username": "alice", "password": factories.PASSWORD}
     limited = (await gql.data(OBTAIN, right))["obtainToken"]
     assert refusal(limited) == [(None, "RATE_LIMITED")]
+
+
+ALIASED = """
+mutation($username: String!, $password: String!) {
+  first: obtainToken(input: {username: $username, password: $password}) { token { token } }
+  second: obtainToken(input: {username: $username, password: $password}) { token { token } }
+}
+"""
+IN_FRAGMENTS = """
+mutation($username: String!, $password: String!) { ...Login ...Again }
+fragment Login on Mutation {
+  obtainToken(input: {username: $username, password: $password}) { token { token } }
+}
+fragment Again on Mutation {
+  again: obtainToken(input: {username: $username, password: $password}) { token { token } }
+}
+"""
+
+
+@pytest.mark.parametrize("document", [ALIASED, IN_FRAGMENTS], ids=["aliases", "fragments"])
+async def test_obtain_token_is_refused_twice_in_one_operation(gql, user, settings, document):
+    """One request, one password check: aliases and fragments cannot multiply guesses, and
+    nothing runs (no attempt is counted)."""
+    settings.LOGIN_MAX_FAILURES = 1
+    result = await gql(document, {"username": "alice", "password": "wrong"})
+    assert codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "once per operation" in result["errors"][0]["message"]
+    assert result.get("data") is None
+    # The refused operation made no attempt: the one allowed failure is still there.
+    payload = (await gql.data(OBTAIN, {"username": "alice", "password": "wrong"}))["obtainToken"]
+    assert refusal(payload) == [(None, "UNAUTHENTICATED")]
+
+
+async def test_obtain_token_once_per_operation_is_allowed(gql, user):
+    once_in_a_fragment = """
+    mutation($username: String!, $password: String!) { ...Login ...Login }
+    fragment Login on Mutation {
+      obtainToken(input: {username: $username, password: $password}) { token { name } }
+    }
+    """
+    variables = {"username": "alice", "password": factories.PASSWORD}
+    result = await gql.data(once_in_a_fragment, variables)
+    assert result["obtainToken"]["token"] == {"name": ""}
+    assert await db.run(ApiToken.objects.count) == 1, "the same response name is one call"
+
+
+def test_the_once_per_operation_rule_reads_each_fragment_once():
+    """Fragments spread twice per level: the rule's time grows with the document, not with
+    what it expands to (2**levels calls)."""
+    from graphql import parse, validate
+
+    from graphql_api.accounts.limits import OneObtainTokenPerOperation
+    from graphql_api.config import Config
+    from graphql_api.schema import build_schema
+
+    schema = build_schema(Config())._schema
+
+    def document(levels: int) -> str:
+        fragments = [
+            f"fragment F{n} on Mutation {{ ...F{n + 1} ...F{n + 1} }}" for n in range(levels)
+        ]
+        leaf = f"fragment F{levels} on Mutation {{ a: obtainToken(input: $i) {{ __typename }} }}"
+        twice = (
+            f"fragment F{levels + 1} on Mutation {{ b: obtainToken(input: $i) {{ __typename }} }}"
+        )
+        root = f"mutation($i: ObtainTokenInput!) {{ ...F0 ...F{levels + 1} }}"
+        return "\n".join([root, *fragments, leaf, twice])
+
+    def seconds(levels: int) -> tuple[float, list[Any]]:
+        ast = parse(document(levels))
+        started = time.perf_counter()
+        errors = validate(schema, ast, [OneObtainTokenPerOperation])
+        return time.perf_counter() - started, errors
+
+    small, errors = min(seconds(10) for _ in range(3))
+    assert [e.message for e in errors] == [
+        "`obtainToken` may be asked for once per operation, not 2 times."
+    ]
+    large, errors = min(seconds(20) for _ in range(3))
+    assert len(errors) == 1
+    # Twice the document: about twice the time. Walking every spread would take 1024 times.
+    assert large < 30 * max(small, 1e-4), (small, large)
 
 
 async def test_revoke_token_defaults_to_the_one_in_use(gql, user_token):

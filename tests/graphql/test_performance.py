@@ -33,9 +33,9 @@ query($first: Int!) {
   }
 }
 """
-# The post page, then one batch per relation: authors, categories, their parents, tags,
-# comments, and the comments' authors.
-EXPECTED_QUERIES = 7
+# The post page with its authors and categories, its posts' tags, the categories' parents, and
+# the comments with their authors.
+EXPECTED_QUERIES = 4
 
 
 @pytest.fixture
@@ -86,9 +86,16 @@ async def test_resolvers_query_concurrently_not_on_one_thread(gql, monkeypatch):
 
     monkeypatch.setattr(selectors, "atag_list", slow_tags)
 
+    rounds: list[int] = []
+
     async def eight_at_once() -> float:
         started = time.perf_counter()
-        results = await asyncio.gather(*(gql.data("{ tags { nodes { slug } } }") for _ in range(8)))
+        # A page size of its own per request: none is answered from the shared response cache.
+        rounds.append(len(rounds))
+        sizes = [rounds[-1] * 8 + i + 1 for i in range(8)]
+        results = await asyncio.gather(
+            *(gql.data(f"{{ tags(first: {size}) {{ nodes {{ slug }} }} }}") for size in sizes)
+        )
         assert results == [{"tags": {"nodes": []}}] * 8
         return time.perf_counter() - started
 
@@ -109,6 +116,6 @@ def test_every_resolver_is_async(app):
         for field in concrete.definition.fields
         if field.base_resolver is not None
     }
-    assert "Post.author" in resolvers
+    assert "Category.parent" in resolvers
     assert "Subscription.comment_added" in resolvers
     assert [name for name, resolver in resolvers.items() if not resolver.is_async] == []

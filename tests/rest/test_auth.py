@@ -3,6 +3,7 @@ A token that is sent but not valid is refused everywhere, public endpoints inclu
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from domain.accounts.models import ApiToken
@@ -47,8 +48,31 @@ async def test_failed_logins_are_limited(client, user, settings):
         problem(await login(client, password="wrong"), 401, "not_authenticated")
     response = await login(client)
     problem(response, 429, "rate_limited")
-    assert int(response.headers["retry-after"]) == settings.LOGIN_FAILURE_WINDOW
+    assert 0 < int(response.headers["retry-after"]) <= settings.LOGIN_FAILURE_WINDOW
     assert not await run(ApiToken.objects.exists)
+
+
+def client_at(app, address: str) -> httpx.AsyncClient:
+    """A client whose requests come from ``address`` (as uvicorn reports the gateway's
+    X-Forwarded-For)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_one_account_is_limited_across_addresses(app, user, settings):
+    settings.LOGIN_MAX_FAILURES_PER_ACCOUNT = 3
+    for n in range(3):
+        async with client_at(app, f"198.51.100.{n}") as client:
+            problem(await login(client, password="wrong"), 401, "not_authenticated")
+    async with client_at(app, "203.0.113.9") as client:
+        response = await login(client)
+    problem(response, 429, "rate_limited")
+    assert 0 < int(response.headers["retry-after"]) <= settings.LOGIN_FAILURE_WINDOW
+
+
+async def test_a_null_character_is_invalid_input_not_a_server_error(client, user):
+    response = await login(client, username="al\x00ice")
+    assert [e["field"] for e in problem(response, 422, "invalid")["errors"]] == ["username"]
 
 
 async def test_a_success_clears_the_failures(client, user, settings):

@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from domain.env import env_list
 from domain.settings import *  # noqa: F403 (the domain's settings are this service's base)
 from domain.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on the site of admin_site.sites (its login is throttled).
+    "admin_site.apps.AdminConfig",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
@@ -55,6 +57,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_PATH = "/admin/"
 CSRF_COOKIE_PATH = "/admin/"
 LOGIN_URL = "admin:login"
+# Peers whose X-Forwarded-For names the client (the login throttle keys on it): the variable
+# gunicorn and uvicorn read for the same purpose; addresses or networks, or "*". The compose
+# file sets "*": only the gateway reaches the services.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
 
 # STATIC FILES
 # ------------------------------------------------------------------------------

@@ -8,7 +8,3 @@ urlpatterns = [
     path("admin/health/ready", views.ready, name="health-ready"),
     path("admin/", admin.site.urls),
 ]
-
-admin.site.site_header = "Fast Django administration"
-admin.site.site_title = "Fast Django admin"
-admin.site.index_title = "Blog and accounts"

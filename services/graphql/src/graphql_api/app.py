@@ -26,12 +26,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from domain import db
+from domain.asgi.http_cache import HttpCacheMiddleware
 from domain.asgi.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from domain.blog.cache import blog_cache
 from domain.health import areadiness
 from graphql_api.config import Config
-from graphql_api.middleware import WebSocketMessageLimitMiddleware
+from graphql_api.middleware import WebSocketAdmissionMiddleware, WebSocketMessageLimitMiddleware
 from graphql_api.pubsub import CommentFeed
 from graphql_api.schema import build_schema
+from graphql_api.sockets import Sockets
 from graphql_api.view import GraphQLView
 
 
@@ -56,8 +59,18 @@ def _health_routes(feed: CommentFeed) -> list[BaseRoute]:
 def create_app(config: Config | None = None) -> Starlette:
     """A GraphQL app with its own comment feed (one Redis subscription) for its lifetime."""
     config = config or Config.from_env()
-    feed = CommentFeed(_events_redis_url())
-    graphql = GraphQLView(build_schema(config), config=config, feed=feed)
+    feed = CommentFeed(
+        _events_redis_url(),
+        buffer=config.subscription_buffer,
+        max_subscriptions=config.max_process_subscriptions,
+    )
+    sockets = Sockets(
+        max_open=config.ws_max_connections,
+        max_per_address=config.ws_max_per_address,
+        recheck_interval=config.ws_recheck_interval,
+    )
+    feed.on_access_changed = sockets.access_changed
+    graphql = GraphQLView(build_schema(config), config=config, feed=feed, sockets=sockets)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -66,6 +79,7 @@ def create_app(config: Config | None = None) -> Starlette:
             yield
         finally:
             await feed.stop()
+            await sockets.stop()
             await db.shutdown()
 
     app = Starlette(
@@ -77,11 +91,17 @@ def create_app(config: Config | None = None) -> Starlette:
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES),
+            Middleware(WebSocketAdmissionMiddleware, sockets=sockets),
             Middleware(WebSocketMessageLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES),
+            # Anonymous queries are answered from Redis before Strawberry parses them.
+            Middleware(
+                HttpCacheMiddleware, namespace=blog_cache, paths=["/graphql"], body_methods=["POST"]
+            ),
         ],
         lifespan=lifespan,
     )
     app.state.feed = feed
+    app.state.sockets = sockets
     app.state.schema = graphql.schema
     return app
 

@@ -13,6 +13,12 @@ Production keeps the defaults except where ``docs/graphql.md`` says otherwise.
 | ``GRAPHIQL`` | ``DJANGO_DEBUG`` | the GraphiQL page on ``GET /graphql`` |
 | ``GRAPHQL_MAX_SUBSCRIPTIONS`` | 20 | operations open at once on one WebSocket |
 | ``GRAPHQL_WS_INIT_TIMEOUT`` | 10 | seconds a WebSocket may wait before ``connection_init`` |
+| ``GRAPHQL_WS_MAX_CONNECTIONS`` | 1000 | WebSockets open at once on one process |
+| ``GRAPHQL_WS_MAX_PER_ADDRESS`` | 50 | the same, from one client address |
+| ``GRAPHQL_MAX_PROCESS_SUBSCRIPTIONS`` | 5000 | subscriptions open at once on one process |
+| ``GRAPHQL_SUBSCRIPTION_BUFFER`` | 100 | events a subscriber may fall behind before it is closed |
+| ``GRAPHQL_WS_RECHECK_INTERVAL`` | 30 | seconds between re-checks of signed-in WebSockets' tokens |
+| ``GRAPHQL_APQ_TTL`` | 86400 | seconds a registered persisted query is kept (in Redis) |
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from domain.env import env_bool, env_float, env_int
 
@@ -38,6 +45,13 @@ class Config:
     mask_errors: bool = True
     max_subscriptions: int = 20
     ws_init_timeout: float = 10.0
+    # WebSockets and subscriptions (docs/security.md, "Subscriptions and WebSockets").
+    ws_max_connections: int = 1000
+    ws_max_per_address: int = 50
+    max_process_subscriptions: int = 5000
+    subscription_buffer: int = 100
+    ws_recheck_interval: float = 30.0
+    apq_ttl: int = 86_400
 
     @classmethod
     def from_env(cls) -> Config:
@@ -54,4 +68,27 @@ class Config:
                 "GRAPHQL_MAX_SUBSCRIPTIONS", cls.max_subscriptions, minimum=1
             ),
             ws_init_timeout=env_float("GRAPHQL_WS_INIT_TIMEOUT", cls.ws_init_timeout),
+            ws_max_connections=env_int(
+                "GRAPHQL_WS_MAX_CONNECTIONS", cls.ws_max_connections, minimum=1
+            ),
+            ws_max_per_address=env_int(
+                "GRAPHQL_WS_MAX_PER_ADDRESS", cls.ws_max_per_address, minimum=1
+            ),
+            max_process_subscriptions=env_int(
+                "GRAPHQL_MAX_PROCESS_SUBSCRIPTIONS", cls.max_process_subscriptions, minimum=1
+            ),
+            subscription_buffer=env_int(
+                "GRAPHQL_SUBSCRIPTION_BUFFER", cls.subscription_buffer, minimum=1
+            ),
+            ws_recheck_interval=_positive(
+                "GRAPHQL_WS_RECHECK_INTERVAL",
+                env_float("GRAPHQL_WS_RECHECK_INTERVAL", cls.ws_recheck_interval),
+            ),
+            apq_ttl=env_int("GRAPHQL_APQ_TTL", cls.apq_ttl, minimum=60),
         )
+
+
+def _positive(name: str, value: float) -> float:
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be more than 0, not {value}.")
+    return value

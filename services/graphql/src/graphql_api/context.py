@@ -19,8 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from domain.asgi.auth import authenticate_bearer, bearer_token
+from domain.asgi.http_cache import SCOPE_HEADER
 from domain.errors import DomainError
 from graphql_api.dataloaders import Loaders
 from graphql_api.errors import graphql_error
@@ -65,14 +67,24 @@ Info: TypeAlias = strawberry.Info[Context, None]
 
 class OperationContext(SchemaExtension):
     """Per operation: fresh DataLoaders (a WebSocket's operations share one context, and
-    nothing may be cached from one to the next), and no execution if the credentials sent
-    could not be used."""
+    nothing may be cached from one to the next), no execution if the credentials sent could not
+    be used, and, over HTTP, who may share the response (:mod:`domain.asgi.http_cache`): a
+    query's result without errors is the same for every anonymous viewer (public); anything a
+    signed-in viewer reads is theirs (private); mutations are neither."""
 
     def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
+        execution = self.execution_context
+        context = execution.context
         if isinstance(context, Context):
             context.renew_loaders()
         yield
+        if not isinstance(context, Context) or isinstance(context.response, WebSocket):
+            return
+        result = execution.result
+        if result is None or result.errors or execution.operation_type != OperationType.QUERY:
+            return
+        anonymous = context.credentials_error is None and not context.user.is_authenticated
+        context.response.headers[SCOPE_HEADER.decode()] = "public" if anonymous else "private"
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context

@@ -17,25 +17,16 @@ from typing import Any, NamedTuple, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from domain.blog.records import (
-    AuthorRecord,
-    CategoryNode,
-    CategoryRecord,
-    CommentRecord,
-    PostRecord,
-    PostView,
-    TagRecord,
-)
+from domain.blog.records import CategoryNode, CategoryRecord, CommentView, PostView
 from domain.blog.selectors import (
-    aauthors_by_ids,
     acategories_by_ids,
     acategory_children_by_ids,
     acomments_by_post_ids,
+    apost_bodies_by_ids,
     aposts_by_ids,
     apublished_post_counts_by_category_ids,
     apublished_post_counts_by_tag_ids,
     apublished_posts_by_category_ids,
-    atags_by_post_ids,
 )
 
 K = TypeVar("K", bound=Hashable)
@@ -81,11 +72,6 @@ def _zero() -> int:
     return 0
 
 
-class AuthorByIdLoader(DataLoader[int, AuthorRecord | None]):
-    def __init__(self) -> None:
-        super().__init__(load_fn=_mapped(aauthors_by_ids, _none))
-
-
 class CategoryByIdLoader(DataLoader[int, CategoryRecord | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=_mapped(acategories_by_ids, _none))
@@ -108,30 +94,32 @@ class PostCountByTagIdLoader(DataLoader[int, int]):
         super().__init__(load_fn=_mapped(apublished_post_counts_by_tag_ids, _zero))
 
 
-class TagsByPostIdLoader(DataLoader[int, list[TagRecord]]):
+class BodyByPostIdLoader(DataLoader[int, str]):
+    """Bodies of posts read without them (list pages that did not select ``body``)."""
+
     def __init__(self) -> None:
-        super().__init__(load_fn=_mapped(atags_by_post_ids, list))
+        super().__init__(load_fn=_mapped(apost_bodies_by_ids, str))
 
 
-class CommentsByPostSliceLoader(DataLoader[Slice, list[CommentRecord]]):
+class CommentsByPostSliceLoader(DataLoader[Slice, list[CommentView]]):
     """The oldest comments of each post."""
 
     def __init__(self) -> None:
         super().__init__(load_fn=_sliced(acomments_by_post_ids))
 
 
-class PublishedPostsByCategorySliceLoader(DataLoader[Slice, list[PostRecord]]):
+class PublishedPostsByCategorySliceLoader(DataLoader[Slice, list[PostView]]):
     """The newest published posts filed directly under each category."""
 
     def __init__(self) -> None:
         super().__init__(load_fn=_sliced(apublished_posts_by_category_ids))
 
 
-class PostByIdLoader(DataLoader[int, PostRecord | None]):
+class PostByIdLoader(DataLoader[int, PostView | None]):
     """Posts ``viewer`` may see; ``None`` for the others."""
 
     def __init__(self, viewer: Any) -> None:
-        async def fetch(ids: list[int]) -> dict[int, PostRecord]:
+        async def fetch(ids: list[int]) -> dict[int, PostView]:
             return await aposts_by_ids(ids, viewer=viewer)
 
         super().__init__(load_fn=_mapped(fetch, _none))
@@ -141,26 +129,16 @@ class Loaders:
     """The DataLoaders of one request, created by the context getter."""
 
     def __init__(self, viewer: Any) -> None:
-        self.author_by_id = AuthorByIdLoader()
+        self.body_by_post_id = BodyByPostIdLoader()
         self.category_by_id = CategoryByIdLoader()
         self.child_categories_by_parent_id = ChildCategoriesByParentIdLoader()
         self.post_count_by_category_id = PostCountByCategoryIdLoader()
         self.post_count_by_tag_id = PostCountByTagIdLoader()
-        self.tags_by_post_id = TagsByPostIdLoader()
         self.comments_by_post_slice = CommentsByPostSliceLoader()
         self.published_posts_by_category_slice = PublishedPostsByCategorySliceLoader()
         self.post_by_id = PostByIdLoader(viewer)
 
     # Reads that already hold relations hand them to the loaders, which then need no query.
-
-    def prime_post(self, view: PostView) -> None:
-        self.author_by_id.prime(view.author_id, view.author)
-        if view.category is not None:
-            self.category_by_id.prime(view.category.id, view.category)
-        self.tags_by_post_id.prime(view.id, list(view.tags))
-
-    def prime_authors(self, authors: Iterable[AuthorRecord]) -> None:
-        self.author_by_id.prime_many({author.id: author for author in authors})
 
     def prime_category_tree(self, nodes: Iterable[CategoryNode]) -> None:
         """The whole tree: each category, and its (active) children."""

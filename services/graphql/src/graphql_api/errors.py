@@ -65,9 +65,23 @@ class ErrorCode(Enum):
     GRAPHQL_PARSE_FAILED = strawberry.enum_value(
         "GRAPHQL_PARSE_FAILED", description="The document is not valid GraphQL (or too long)."
     )
+    PERSISTED_QUERY_NOT_FOUND = strawberry.enum_value(
+        "PERSISTED_QUERY_NOT_FOUND",
+        description="No query is registered under this `persistedQuery` hash: send it again "
+        "with the query.",
+    )
+    PERSISTED_QUERY_HASH_MISMATCH = strawberry.enum_value(
+        "PERSISTED_QUERY_HASH_MISMATCH",
+        description="The `persistedQuery` hash is not the SHA-256 of the query sent with it.",
+    )
     GRAPHQL_VALIDATION_FAILED = strawberry.enum_value(
         "GRAPHQL_VALIDATION_FAILED",
         description="The document does not fit the schema or a limit (depth, aliases).",
+    )
+    EVENTS_DROPPED = strawberry.enum_value(
+        "EVENTS_DROPPED",
+        description="A subscription fell too far behind and missed events; it has ended. Read "
+        "again what it followed, then subscribe again.",
     )
     INTERNAL_SERVER_ERROR = strawberry.enum_value(
         "INTERNAL_SERVER_ERROR", description="A fault of the server; it has been logged."

@@ -2,7 +2,56 @@
 
 from __future__ import annotations
 
+import logging
+
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
 from domain.asgi.middleware import ASGIApp, Message, Receive, Scope, Send
+from graphql_api.sockets import FULL_CODE, Sockets
+
+logger = logging.getLogger(__name__)
+
+
+class WebSocketAdmissionMiddleware:
+    """Hold WebSockets to this process's caps (:meth:`Sockets.admit`: in all, and per client
+    address).
+
+    A socket over a cap is accepted and closed at once with 1013 (Try Again Later) and the reason:
+    a browser can read a close code and reason, not the status of a refused handshake, and
+    graphql-ws clients retry 1013 with backoff. The application never sees it.
+    """
+
+    def __init__(self, app: ASGIApp, *, sockets: Sockets) -> None:
+        self.app = app
+        self.sockets = sockets
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        refusal = self.sockets.admit(address)
+        if refusal is not None:
+            logger.info("websocket refused: %s", refusal)
+            await self._refuse(scope, receive, send, refusal)
+            return
+        # One line per socket as it opens (the access log line comes when it closes).
+        logger.info("websocket opened (%s open on this process)", self.sockets.open)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.sockets.release(address)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, reason: str) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return
+        accept: Message = {"type": "websocket.accept"}
+        if GRAPHQL_TRANSPORT_WS_PROTOCOL in scope.get("subprotocols", ()):
+            accept["subprotocol"] = GRAPHQL_TRANSPORT_WS_PROTOCOL
+        await send(accept)
+        await send({"type": "websocket.close", "code": FULL_CODE, "reason": reason})
 
 
 class WebSocketMessageLimitMiddleware:

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from graphql_api.accounts.limits import OneObtainTokenPerOperation
 from graphql_api.accounts.mutations import AccountsMutation
 from graphql_api.accounts.queries import AccountsQuery
 from graphql_api.blog.mutations import BlogMutation
@@ -56,7 +57,7 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(config: Config) -> Schema:
-    rules = static_rules(config)
+    rules = [*static_rules(config), OneObtainTokenPerOperation]
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=config.max_tokens),
         ParserCache,

@@ -1,9 +1,11 @@
-"""The ASGI endpoint at ``/graphql``: queries and mutations over HTTP, subscriptions over WebSocket
-(graphql-transport-ws only), and GraphiQL on ``GET`` when enabled."""
+"""The ASGI endpoint at ``/graphql``: queries (by POST, or by GET, with Automatic Persisted Queries)
+and mutations over HTTP, subscriptions over WebSocket (graphql-transport-ws only), and GraphiQL on
+``GET`` when enabled."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -11,17 +13,25 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from graphql_api import persisted
 from graphql_api.config import Config
 from graphql_api.context import Context
 from graphql_api.pubsub import CommentFeed
+from graphql_api.sockets import Sockets, TransportWSHandler
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, *, config: Config, feed: CommentFeed) -> None:
+    graphql_transport_ws_handler_class = TransportWSHandler
+
+    def __init__(
+        self, schema: BaseSchema, *, config: Config, feed: CommentFeed, sockets: Sockets
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if config.graphiql else None,
@@ -30,6 +40,8 @@ class GraphQLView(GraphQL[Context, None]):
             max_subscriptions_per_connection=config.max_subscriptions,
         )
         self.feed = feed
+        self.sockets = sockets
+        self.config = config
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -38,6 +50,23 @@ class GraphQLView(GraphQL[Context, None]):
         if not self.is_websocket_request(request):
             await context.authenticate(request.headers.get("authorization"))
         return context
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET that names a persisted query by hash has no `query` parameter either.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
+    async def execute_single(  # type: ignore[override]
+        self, *, request_data: GraphQLRequestData, **kwargs: Any
+    ) -> ExecutionResult:
+        """Execute one operation, its query taken from the persisted-query store when the
+        request names one by hash (:mod:`graphql_api.persisted`)."""
+        try:
+            request_data = await persisted.resolve(request_data, ttl=self.config.apq_ttl)
+        except persisted.PersistedQueryError as refusal:
+            return ExecutionResult(data=None, errors=[refusal.error])
+        return await super().execute_single(request_data=request_data, **kwargs)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Sign the connection in from ``connection_init``'s ``{"Authorization": "Bearer ..."}``;

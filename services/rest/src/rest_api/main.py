@@ -30,7 +30,9 @@ def create_app() -> FastAPI:
     # Django must be set up before anything imports models.
     from django.conf import settings
 
+    from domain.asgi.http_cache import HttpCacheMiddleware
     from domain.asgi.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+    from domain.blog.cache import blog_cache
     from rest_api import openapi, problems
     from rest_api.routers import api_router, health_router
 
@@ -51,8 +53,10 @@ def create_app() -> FastAPI:
     problems.install(app)
     openapi.install(app)
     # Outermost last: request context (ID, query count, access log), then the catch-all 500, then
-    # the body limit, so even a refused body is logged with its request ID.
+    # HTTP caching (a cached read is answered there, before any routing), then the body limit, so
+    # even a refused body is logged with its request ID.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.API_MAX_BODY_BYTES)
+    app.add_middleware(HttpCacheMiddleware, namespace=blog_cache, paths=["/api/v1/"])
     app.add_middleware(problems.UnhandledErrorMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -1,32 +1,44 @@
-"""Caching in Redis through Django's cache framework, failing open.
+"""Caching in Redis through Django's cache framework, failing open, storing bytes only.
 
-Two pieces:
+Three pieces:
 
 * :class:`FailOpenRedisCache`, the ``default`` cache backend. Django's Redis backend raises when
   Redis is down; this one logs the outage once, answers every call as a miss (or a no-op) and stops
   calling Redis for ``CACHE_RETRY_AFTER`` seconds so requests do not each wait for a timeout. The
-  first call after that window tries Redis again, so caching resumes on its own.
-* :class:`Namespace`, generation-stamped read-through caching. Every entry is stored with the
-  namespace's generation at the time it was read; a write bumps the generation after its
-  transaction commits, which makes every older entry stale at once, in every process and every
-  service. A reader that raced the write can only have stamped its stale value with the old
+  first call after that window tries Redis again, so caching resumes on its own. It stores integers
+  and bytes and nothing else (:class:`BytesSerializer`): Django's default pickles values, and
+  unpickling what is in Redis would run the code of anyone who can write to it.
+* :class:`Namespace`, generation-stamped read-through caching of read models. Every entry is
+  stored with the namespace's generation at the time it was read; a write bumps the generation
+  after its transaction commits, which makes every older entry stale at once, in every process and
+  every service. A reader that raced the write can only have stamped its stale value with the old
   generation, so no read after a successful write is stale. The generation and the entry come
-  back in one round trip (MGET). A bump that fails because Redis is down is retried by the same
-  process before its next cache read; entries also expire after ``CACHE_TTL``.
+  back in one round trip (MGET). Values are msgpack, decoded into the type the caller names. A
+  bump that fails because Redis is down is retried by the same process before its next cache
+  read; entries also expire after ``CACHE_TTL``.
+* The same namespace caches whole responses for the API services' shared response cache
+  (:mod:`domain.asgi.response_cache`): :meth:`Namespace.aget_response` and
+  :meth:`Namespace.aset_response`, on the event loop with redis-py's asyncio client, under the
+  same generation.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import msgspec
+import redis.asyncio
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
@@ -35,7 +47,6 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-_MISSING = object()
 
 
 class _Breaker:
@@ -64,6 +75,24 @@ class _Breaker:
         if self.failing:
             self.failing = False
             logger.info("cache available again", extra={"cache_location": location})
+
+
+class BytesSerializer:
+    """Store integers (so INCR works) and bytes; refuse anything else.
+
+    Callers encode their values themselves (msgpack, JSON), so nothing read back from Redis is
+    ever unpickled.
+    """
+
+    def dumps(self, value: Any) -> int | bytes:
+        if type(value) is int or type(value) is bytes:
+            return value
+        raise TypeError(f"the cache stores int or bytes, not {type(value).__name__}")
+
+    def loads(self, data: bytes) -> int | bytes:
+        if data.isdigit() or (data[:1] == b"-" and data[1:].isdigit()):
+            return int(data)
+        return data
 
 
 class _ReusingClient(RedisCacheClient):
@@ -107,11 +136,13 @@ def _fail_open(method: Callable[..., Any], *, fallback: Any) -> Callable[..., An
 
 
 class FailOpenRedisCache(RedisCache):
-    """Django's Redis cache backend, except that an unavailable Redis is a miss, not an error."""
+    """Django's Redis cache backend, except that an unavailable Redis is a miss, not an error,
+    and values are bytes or integers, never pickles."""
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _ReusingClient
+        self._options = {**self._options, "serializer": BytesSerializer}
         self._location = ",".join(self._servers)
         identity = (tuple(self._servers), tuple(sorted(map(repr, self._options.items()))))
         with _shared_lock:
@@ -123,6 +154,14 @@ class FailOpenRedisCache(RedisCache):
     @property
     def _cache(self) -> RedisCacheClient:  # type: ignore[override]
         return self._shared_client
+
+    @property
+    def location(self) -> str:
+        return self._location
+
+    @property
+    def breaker(self) -> _Breaker:
+        return self._breaker
 
     def _guard(self, fallback: Callable[[], Any], call: Callable[..., Any], *args: Any) -> Any:
         if not self._breaker.allows():
@@ -167,6 +206,86 @@ class FailOpenRedisCache(RedisCache):
         self._cache.get_client(write=True).ping()
 
 
+# THE ASYNCIO CLIENT
+# ------------------------------------------------------------------------------
+# The shared response cache answers on the event loop, without a thread hop. redis-py's asyncio
+# connections belong to the loop that opened them, so there is one client per loop (one per
+# process in production; tests run a loop per test).
+
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _async_client() -> redis.asyncio.Redis:
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        options = settings.CACHES["default"].get("OPTIONS", {})
+        client = redis.asyncio.Redis.from_url(
+            str(settings.CACHES["default"]["LOCATION"]).split(",")[0],
+            socket_connect_timeout=options.get("socket_connect_timeout"),
+            socket_timeout=options.get("socket_timeout"),
+        )
+        _async_clients[loop] = client
+    return client
+
+
+def _backend() -> FailOpenRedisCache:
+    return caches["default"]  # type: ignore[return-value]
+
+
+async def aget_bytes(key: str) -> bytes | None:
+    """The bytes under ``key`` (Django's prefix is added), ``None`` if absent or Redis is down."""
+    backend = _backend()
+    if not backend.breaker.allows():
+        return None
+    try:
+        return await _async_client().get(backend.make_key(key))  # type: ignore[no-any-return]
+    except (RedisError, OSError) as exc:
+        backend.breaker.failed(backend.location, exc)
+        return None
+
+
+async def aset_bytes(key: str, value: bytes, ttl: int) -> None:
+    """Store ``value`` under ``key`` for ``ttl`` seconds; nothing if Redis is down."""
+    backend = _backend()
+    if not backend.breaker.allows():
+        return
+    try:
+        await _async_client().set(backend.make_key(key), value, ex=ttl)
+    except (RedisError, OSError) as exc:
+        backend.breaker.failed(backend.location, exc)
+
+
+# NAMESPACES
+# ------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def _layout_of(kind: Any) -> str:
+    """A short digest of a type's shape: entries of a changed read model get new keys."""
+    shape = repr(msgspec.inspect.type_info(kind)).encode()
+    return hashlib.blake2b(shape, digest_size=4).hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _decoder(kind: Any) -> msgspec.msgpack.Decoder[Any]:
+    return msgspec.msgpack.Decoder(kind)
+
+
+_encoder = msgspec.msgpack.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """A response as the shared response cache keeps it."""
+
+    body: bytes
+    etag: str
+    media_type: str
+
+
 class Namespace:
     """Generation-keyed read-through caching for one family of reads (see the module docstring)."""
 
@@ -176,13 +295,16 @@ class Namespace:
         # A bump that could not reach Redis; retried before this process trusts the cache again.
         self._bump_pending = False
 
-    def get_or_set(self, kind: str, args: tuple[Hashable, ...], produce: Callable[[], T]) -> T:
-        """Return the cached value for ``(kind, args)``, or ``produce()`` it and cache it."""
+    def get_or_set(
+        self, kind: str, args: tuple[Hashable, ...], produce: Callable[[], T], *, type: Any
+    ) -> T:
+        """Return the cached value of ``type`` for ``(kind, args)``, or ``produce()`` it and cache
+        it."""
         if self._bump_pending:
             self._bump()
             if self._bump_pending:
                 return produce()
-        key = self._key(kind, args)
+        key = self.entry_key(kind, args, type)
         found = cache.get_many([self._generation_key, key])
         generation = found.get(self._generation_key)
         if generation is None:
@@ -190,15 +312,92 @@ class Namespace:
             if generation is None:  # Redis is unavailable: do not cache now
                 return produce()
         entry = found.get(key)
-        if entry is not None and entry[0] == generation:
-            return entry[1]
+        if entry is not None:
+            stamp, _, payload = entry.partition(b":")
+            if stamp == b"%d" % generation:
+                try:
+                    return _decoder(type).decode(payload)  # type: ignore[no-any-return]
+                except msgspec.DecodeError:
+                    logger.warning("ignoring an undecodable %s entry", kind)
         value = produce()
-        cache.set(key, (generation, value), settings.CACHE_TTL)
+        cache.set(key, self.entry(generation, value), settings.CACHE_TTL)
         return value
+
+    def entry_key(self, kind: str, args: tuple[Hashable, ...], type: Any) -> str:
+        """The key of ``(kind, args)``'s entry; it names ``type``'s layout, so a changed read
+        model never meets entries of its former shape."""
+        return self._key(f"{kind}:{_layout_of(type)}", args)
+
+    @staticmethod
+    def entry(generation: int, value: Any) -> bytes:
+        """What is stored: the generation the value was read under, and the value (msgpack)."""
+        return b"%d:%s" % (generation, _encoder.encode(value))
 
     def invalidate(self) -> None:
         """Make every entry stale once the current transaction commits (at once outside one)."""
         transaction.on_commit(self._bump, robust=True)
+
+    # RESPONSES (async, for domain.asgi.response_cache)
+    # --------------------------------------------------------------------------
+
+    def response_key(self, parts: tuple[Hashable, ...]) -> str:
+        """The full Redis key of a cached response (after Django's key prefix and version)."""
+        return _backend().make_key(self._key("response", parts))
+
+    async def aget_response(self, key: str) -> tuple[int | None, CachedResponse | None]:
+        """The current generation and the response cached under ``key`` if it is current.
+
+        ``(None, None)`` when the cache cannot be trusted now (Redis down, a bump of this
+        process still pending): serve without the cache, store nothing.
+        """
+        backend = _backend()
+        if self._bump_pending or not backend.breaker.allows():
+            return None, None
+        try:
+            raw_generation, entry = await _async_client().mget(
+                [backend.make_key(self._generation_key), key]
+            )
+        except (RedisError, OSError) as exc:
+            backend.breaker.failed(backend.location, exc)
+            return None, None
+        if raw_generation is None:
+            return await self._astart_generation(), None
+        if entry is not None:
+            stamp, etag, media_type, body = entry.split(b"\n", 3)
+            if stamp == raw_generation:
+                return int(raw_generation), CachedResponse(body, etag.decode(), media_type.decode())
+        return int(raw_generation), None
+
+    async def _astart_generation(self) -> int | None:
+        """:meth:`_start_generation` on the event loop."""
+        backend = _backend()
+        key = backend.make_key(self._generation_key)
+        try:
+            client = _async_client()
+            await client.set(key, time.time_ns(), nx=True)
+            raw = await client.get(key)
+        except (RedisError, OSError) as exc:
+            backend.breaker.failed(backend.location, exc)
+            return None
+        return None if raw is None else int(raw)
+
+    async def aset_response(self, key: str, generation: int, response: CachedResponse) -> None:
+        """Cache ``response`` under ``key``, stamped with the generation read before it was
+        made."""
+        backend = _backend()
+        entry = b"%d\n%s\n%s\n%s" % (
+            generation,
+            response.etag.encode(),
+            response.media_type.encode(),
+            response.body,
+        )
+        try:
+            await _async_client().set(key, entry, ex=settings.CACHE_TTL)
+        except (RedisError, OSError) as exc:
+            backend.breaker.failed(backend.location, exc)
+
+    # GENERATIONS
+    # --------------------------------------------------------------------------
 
     def _bump(self) -> None:
         try:
@@ -219,7 +418,7 @@ class Namespace:
         that older entries were stamped with.
         """
         cache.add(self._generation_key, time.time_ns(), timeout=None)
-        return cache.get(self._generation_key)
+        return cache.get(self._generation_key)  # type: ignore[no-any-return]
 
     def _key(self, kind: str, args: tuple[Hashable, ...]) -> str:
         digest = hashlib.blake2b(repr(args).encode(), digest_size=16).hexdigest()

@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
+import msgspec
 from django.conf import settings
 from django.db.models import F, Model, Q, QuerySet
 
@@ -66,8 +67,9 @@ class SortKey:
         raise ValueError(raw)
 
 
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
+class Page(msgspec.Struct, Generic[T], frozen=True, array_like=True):
+    """One page of a list, and the cursor of the next page (``None`` on the last)."""
+
     items: tuple[T, ...]
     next_cursor: str | None
 
@@ -102,6 +104,40 @@ def decode_cursor(cursor: str, ordering: str, key: SortKey) -> tuple[Any, int]:
         raise invalid from None
 
 
+def sort_key(orderings: dict[str, SortKey], ordering: str) -> SortKey:
+    key = orderings.get(ordering)
+    if key is None:
+        raise InvalidInput.field("ordering", f"Must be one of: {', '.join(orderings)}.")
+    return key
+
+
+def keyset(queryset: QuerySet[M], key: SortKey, after: tuple[Any, int] | None, limit: int) -> Any:
+    """``queryset`` in ``key``'s order, strictly after the row ``after`` (its sort value and id),
+    with one row more than the page holds: its presence says that a next page exists."""
+    queryset = queryset.order_by(*key.order_by())
+    if after is not None:
+        queryset = queryset.filter(key.after(*after))
+    return queryset[: limit + 1]
+
+
+def page_of(
+    rows: Sequence[R],
+    *,
+    ordering: str,
+    key: SortKey,
+    limit: int,
+    value_of: Callable[[R, str], Any] = getattr,
+) -> tuple[Sequence[R], str | None]:
+    """Split the rows of :func:`keyset` into the page and the next page's cursor (or ``None``).
+    ``value_of(row, name)`` reads a column: ``getattr`` for instances, ``dict.get`` for rows."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    value = key.encode(value_of(last, key.field))
+    return rows, encode_cursor(ordering, value, value_of(last, "id"))
+
+
 def paginate(
     queryset: QuerySet[M],
     *,
@@ -111,16 +147,7 @@ def paginate(
     limit: int,
 ) -> tuple[Sequence[M], str | None]:
     """Return one page of ``queryset`` in ``ordering`` and the cursor of the next page, if any."""
-    key = orderings.get(ordering)
-    if key is None:
-        raise InvalidInput.field("ordering", f"Must be one of: {', '.join(orderings)}.")
-    queryset = queryset.order_by(*key.order_by())
-    if cursor:
-        value, pk = decode_cursor(cursor, ordering, key)
-        queryset = queryset.filter(key.after(value, pk))
-    rows = list(queryset[: limit + 1])
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1]
-    return rows, encode_cursor(ordering, key.encode(getattr(last, key.field)), last.pk)
+    key = sort_key(orderings, ordering)
+    after = decode_cursor(cursor, ordering, key) if cursor else None
+    rows = list(keyset(queryset, key, after, limit))
+    return page_of(rows, ordering=ordering, key=key, limit=limit)

@@ -180,11 +180,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# LOGINS
+# ------------------------------------------------------------------------------
+# One throttle for the admin login and both token endpoints (domain.accounts.throttle), counted
+# in Redis, or per process while Redis is down. Within a window of LOGIN_FAILURE_WINDOW
+# seconds, past any of these the answer is 429 whatever the password:
+# failed logins to one account from one address,
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
+# from one address to any accounts (IPv6: per /64),
+LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(
+    "LOGIN_MAX_FAILURES_PER_ADDRESS", 4 * LOGIN_MAX_FAILURES, minimum=1
+)
+# to one account from all the addresses it has not signed in from before.
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int(
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT", 4 * LOGIN_MAX_FAILURES, minimum=1
+)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
+# Seconds an address where an account signed in stays exempt from that account's own limit, so
+# strangers failing on a known username do not lock its owner out (0: no exemption).
+LOGIN_KNOWN_ADDRESS_TTL = env_int("LOGIN_KNOWN_ADDRESS_TTL", 30 * 86_400, minimum=0)
+
 # API
 # ------------------------------------------------------------------------------
-# Failed logins allowed per username and client address within the window, then 429.
-LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
-LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
 # Largest page a client may ask for, and the page size when it asks for none.
 PAGE_SIZE_MAX = env_int("PAGE_SIZE_MAX", 100, minimum=1)
 PAGE_SIZE_DEFAULT = env_int("PAGE_SIZE_DEFAULT", 20, minimum=1)

@@ -1,13 +1,24 @@
 """The blog in the admin: every changelist loads its relations and counts in a fixed number of
-queries (list_select_related, annotated counts), whatever the page size."""
+queries (list_select_related, annotated counts), whatever the page size.
+
+Posts follow the domain's rules (domain.blog.permissions): the status is editable only by whom
+may publish the post (its author, or with ``blog.publish_post``), its publication date only with
+``blog.publish_post`` (a date is what orders the front page), and its author only by superusers;
+anyone else's new post is their own. The publish and unpublish actions call the domain's
+services, which check the permission again for each post.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from domain.blog.models import Category, Comment, Post, Tag
+from domain.blog.permissions import require_publish_post
 from domain.blog.services.posts import post_publish, post_unpublish
 from domain.errors import DomainError
 
@@ -76,6 +87,30 @@ class PostAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, object]:
         return {"author": request.user.pk}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> Sequence[str]:
+        fields = [*super().get_readonly_fields(request, obj)]
+        if not request.user.is_superuser:
+            fields.append("author")
+        # A new post is the user's own, which its author may publish.
+        if obj is not None and not self._may_publish(request, obj):
+            fields.append("status")
+        if not self.has_publish_permission(request):
+            fields.append("published_at")
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: Post, form: Any, change: bool) -> None:
+        if not change and not request.user.is_superuser:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    @staticmethod
+    def _may_publish(request: HttpRequest, post: Post) -> bool:
+        try:
+            require_publish_post(request.user, post)
+        except DomainError:
+            return False
+        return True
 
     @admin.display(description="Comments", ordering="comment_count")
     def comment_count(self, post: Post) -> int:

@@ -30,8 +30,9 @@ class RevokeTokenPayload(Payload):
 @strawberry.type
 class AccountsMutation:
     @strawberry.mutation(
-        description="Exchange a username and password for a bearer token. Repeated failures "
-        "from one address are RATE_LIMITED."
+        description="Exchange a username and password for a bearer token; at most once per "
+        "operation. Failed attempts are limited per address and per account: past a limit the "
+        "answer is RATE_LIMITED, whatever the password."
     )
     async def obtain_token(self, info: Info, input: ObtainTokenInput) -> ObtainTokenPayload:
         call = services.atoken_obtain(

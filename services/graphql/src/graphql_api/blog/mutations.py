@@ -7,13 +7,11 @@ payload's ``errors``; see :mod:`graphql_api.errors`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 import strawberry
 from strawberry.types.maybe import Some
 
-from domain.blog.records import PostView
 from domain.blog.services import categories, comments, posts
 from graphql_api.blog.types import Category, Comment, Post
 from graphql_api.context import Info
@@ -135,16 +133,6 @@ class RecordPostViewPayload(Payload):
     view_count: int | None = None
 
 
-def _primed(info: Info) -> Callable[[PostView], PostView]:
-    """Hand a written post's relations to the loaders, so the payload costs no more queries."""
-
-    def present(view: PostView) -> PostView:
-        info.context.loaders.prime_post(view)
-        return view
-
-    return present
-
-
 # MUTATIONS
 # ------------------------------------------------------------------------------
 
@@ -154,22 +142,22 @@ class BlogMutation:
     @strawberry.mutation(description="Write a post as the viewer.")
     async def create_post(self, info: Info, input: CreatePostInput) -> PostPayload:
         call = posts.apost_create(author=info.context.user, **given(input))
-        return await payload(PostPayload, call, "post", _primed(info))
+        return await payload(PostPayload, call, "post")
 
     @strawberry.mutation(description="Change a post: the author's own, or any with permission.")
     async def update_post(self, info: Info, input: UpdatePostInput) -> PostPayload:
         call = posts.apost_update(actor=info.context.user, **given(input))
-        return await payload(PostPayload, call, "post", _primed(info))
+        return await payload(PostPayload, call, "post")
 
     @strawberry.mutation(description="Publish a draft; it keeps the date it first went live.")
     async def publish_post(self, info: Info, slug: str) -> PostPayload:
         call = posts.apost_publish(actor=info.context.user, slug=slug)
-        return await payload(PostPayload, call, "post", _primed(info))
+        return await payload(PostPayload, call, "post")
 
     @strawberry.mutation(description="Turn a published post back into a draft.")
     async def unpublish_post(self, info: Info, slug: str) -> PostPayload:
         call = posts.apost_unpublish(actor=info.context.user, slug=slug)
-        return await payload(PostPayload, call, "post", _primed(info))
+        return await payload(PostPayload, call, "post")
 
     @strawberry.mutation(description="Delete a post with its comments; tags and category stay.")
     async def delete_post(self, info: Info, slug: str) -> DeletePostPayload:

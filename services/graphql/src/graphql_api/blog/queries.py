@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from domain.blog import selectors
 from domain.blog.selectors import COMMENT_ORDERINGS, POST_ORDERINGS, TAG_ORDERINGS, PostFilters
@@ -49,6 +51,32 @@ class PostFilter:
         )
 
 
+def _fields(selections: Iterable[Any]) -> Iterator[SelectedField]:
+    """The fields of a selection, with those of its fragments."""
+    for selection in selections:
+        if isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _fields(selection.selections)
+        else:
+            yield selection
+
+
+def _reads_post_bodies(info: Info) -> bool:
+    """Whether this connection field's selection reads its posts' ``body``, so the page can load
+    it at once rather than leave it out (list pages read no bodies they do not return)."""
+    for connection_field in info.selected_fields:
+        for field in _fields(connection_field.selections):
+            posts = (
+                [field]
+                if field.name == "nodes"
+                else [n for n in _fields(field.selections) if n.name == "node"]
+                if field.name == "edges"
+                else []
+            )
+            if any(f.name == "body" for post in posts for f in _fields(post.selections)):
+                return True
+    return False
+
+
 @strawberry.type
 class BlogQuery:
     @strawberry.field(description="Posts, newest first unless `orderBy` says otherwise.")
@@ -66,16 +94,13 @@ class BlogQuery:
             ordering=order_by.value,
             cursor=after,
             limit=first,
-            with_relations=False,
+            body=_reads_post_bodies(info),
         )
         return connection(page, orderings=POST_ORDERINGS, ordering=order_by.value, after=after)
 
     @strawberry.field(description="The post with this slug, or null if the viewer may not see it.")
     async def post(self, info: Info, slug: str) -> Post | None:
-        view = await or_none(selectors.apost_detail(viewer=info.context.user, slug=slug))
-        if view is not None:
-            info.context.loaders.prime_post(view)
-        return view
+        return await or_none(selectors.apost_detail(viewer=info.context.user, slug=slug))
 
     @strawberry.field(description="The comments on a post, oldest first unless `orderBy` says.")
     async def comments(
@@ -93,7 +118,6 @@ class BlogQuery:
             cursor=after,
             limit=first,
         )
-        info.context.loaders.prime_authors(comment.author for comment in page.items)
         return connection(page, orderings=COMMENT_ORDERINGS, ordering=order_by.value, after=after)
 
     @strawberry.field(description="The category tree: its roots, each with `children` below.")

@@ -1,8 +1,10 @@
 """The blog's object types.
 
 Each type declares the schema; at run time its objects are the domain's read models
-(:mod:`domain.blog.records`), whose attributes the default resolvers read as they are. Relations
-are resolved through the request's DataLoaders, never by a query per object.
+(:mod:`domain.blog.records`), whose attributes the default resolvers read as they are: a post
+read model carries its author, category and tags, a comment its author, so those fields need no
+resolver at all. The other relations are resolved through the request's DataLoaders, never by a
+query per object.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from enum import Enum
 import strawberry
 from django.conf import settings
 
-from domain.blog.records import CategoryRecord, CommentRecord, PostRecord, TagRecord
+from domain.blog.records import CategoryRecord, CommentRecord, PostView, TagRecord
 from domain.blog.selectors import COMMENT_ORDERINGS, POST_ORDERINGS
 from graphql_api.context import Info
 from graphql_api.dataloaders import Slice
@@ -115,7 +117,6 @@ class Post:
     slug: str = strawberry.field(description="The post's address; stable when the title changes.")
     title: str
     summary: str
-    body: str
     status: PostStatus
     published_at: datetime | None = strawberry.field(
         description="When it first went live; null for a draft never published."
@@ -126,23 +127,22 @@ class Post:
     view_count: int = strawberry.field(description="Views counted by `recordPostView`.")
     comment_count: int
 
-    @strawberry.field(description="Who wrote it.")
-    async def author(self, root: strawberry.Parent[PostRecord], info: Info) -> Author:
-        return await info.context.loaders.author_by_id.load(root.author_id)
+    author: Author = strawberry.field(description="Who wrote it.")
+    category: Category | None = strawberry.field(description="Where it is filed, if anywhere.")
+    tags: list[Tag] = strawberry.field(description="Its tags, by name (at most 10).")
 
-    @strawberry.field(description="Where it is filed, if anywhere.")
-    async def category(self, root: strawberry.Parent[PostRecord], info: Info) -> Category | None:
-        return await _category(info, root.category_id)
-
-    @strawberry.field(description="Its tags, by name (at most 10).")
-    async def tags(self, root: strawberry.Parent[PostRecord], info: Info) -> list[Tag]:
-        return await info.context.loaders.tags_by_post_id.load(root.id)
+    @strawberry.field(description="The text.")
+    async def body(self, root: strawberry.Parent[PostView], info: Info) -> str:
+        # List pages load the body only when their selection asks for it (blog.queries).
+        if root.body is not None:
+            return root.body
+        return await info.context.loaders.body_by_post_id.load(root.id)
 
     @strawberry.field(
         description="Its oldest comments. To page through all: `comments(postSlug: ...)`."
     )
     async def comments(
-        self, root: strawberry.Parent[PostRecord], info: Info, first: int = PAGE_SIZE
+        self, root: strawberry.Parent[PostView], info: Info, first: int = PAGE_SIZE
     ) -> list[Comment]:
         return await info.context.loaders.comments_by_post_slice.load(Slice(root.id, first))
 
@@ -152,10 +152,7 @@ class Comment:
     id: strawberry.ID
     body: str
     created_at: datetime
-
-    @strawberry.field(description="Who wrote it.")
-    async def author(self, root: strawberry.Parent[CommentRecord], info: Info) -> Author:
-        return await info.context.loaders.author_by_id.load(root.author_id)
+    author: Author = strawberry.field(description="Who wrote it.")
 
     @strawberry.field(description="The post it is on (null if the viewer may no longer see it).")
     async def post(self, root: strawberry.Parent[CommentRecord], info: Info) -> Post | None:

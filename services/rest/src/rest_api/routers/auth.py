@@ -20,7 +20,8 @@ router = APIRouter(tags=["auth"])
 )
 async def obtain_token(credentials: TokenRequest, client_ip: ClientIP) -> IssuedToken:
     """Exchange a username and password for an API token. Failed attempts are limited per
-    username and client address: past the limit the answer is 429, whatever the password."""
+    client address, per account at an address and per account: past a limit the answer is 429
+    with `Retry-After`, whatever the password."""
     return await atoken_obtain(
         username=credentials.username,
         password=credentials.password.get_secret_value(),

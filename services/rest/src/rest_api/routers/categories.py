@@ -12,52 +12,43 @@ from domain.blog.services.categories import (
     acategory_update,
 )
 from rest_api.deps import CurrentUser, Viewer
-from rest_api.etag import CONDITIONAL_RESPONSES, Conditional
+from rest_api.etag import conditional, readable_by
 from rest_api.problems import WRITE_ERRORS, problem_responses
+from rest_api.render import render
 from rest_api.routers.posts import with_first_posts
 from rest_api.schemas.categories import (
     CategoryCreate,
     CategoryDetail,
-    CategoryNodeOut,
     CategoryOut,
     CategoryPatch,
     CategoryTree,
+    tree_node,
 )
 from rest_api.schemas.common import LimitQuery
 
 router = APIRouter(prefix="/categories", tags=["categories"])
 
 
-@router.get(
-    "",
-    response_model=CategoryTree,
-    summary="The category tree",
-    responses=CONDITIONAL_RESPONSES,
-)
-async def category_tree(conditional: Conditional) -> Response:
+@router.get("", response_model=CategoryTree, summary="The category tree", **conditional())
+async def category_tree(viewer: Viewer) -> Response:
     """Active categories as a forest, each with its published post count."""
     roots = await acategory_tree()
-    return conditional.respond(CategoryTree(items=[CategoryNodeOut.of(node) for node in roots]))
+    return readable_by(viewer, render(CategoryTree, {"items": [tree_node(n) for n in roots]}))
 
 
 @router.get(
     "/{slug}",
     response_model=CategoryDetail,
     summary="Get a category with its posts",
-    responses={**CONDITIONAL_RESPONSES, **problem_responses(404)},
+    **conditional(404),
 )
 async def get_category(
-    slug: str,
-    request: Request,
-    viewer: Viewer,
-    conditional: Conditional,
-    query: Annotated[LimitQuery, Query()],
+    slug: str, request: Request, viewer: Viewer, query: Annotated[LimitQuery, Query()]
 ) -> Response:
     """Inactive categories are 404 except to editors."""
     category = acategory_detail(viewer=viewer, slug=slug)
     filters = PostFilters(category=slug)
-    detail = await with_first_posts(CategoryDetail, category, request, viewer, filters, query.limit)
-    return conditional.respond(detail)
+    return await with_first_posts(CategoryDetail, category, request, viewer, filters, query.limit)
 
 
 @router.post(

@@ -8,26 +8,18 @@ from domain.blog.records import CommentView
 from domain.blog.selectors import acomment_list
 from domain.blog.services.comments import acomment_add
 from rest_api.deps import CurrentUser, IdempotencyKey, Viewer
-from rest_api.etag import CONDITIONAL_RESPONSES, Conditional
+from rest_api.etag import conditional, readable_by
 from rest_api.pagination import next_page
 from rest_api.problems import WRITE_ERRORS, problem_responses
+from rest_api.render import render
 from rest_api.schemas.comments import CommentCreate, CommentListQuery, CommentOut, CommentPage
 
 router = APIRouter(prefix="/posts/{slug}/comments", tags=["comments"])
 
 
-@router.get(
-    "",
-    response_model=CommentPage,
-    summary="List a post's comments",
-    responses={**CONDITIONAL_RESPONSES, **problem_responses(404)},
-)
+@router.get("", response_model=CommentPage, summary="List a post's comments", **conditional(404))
 async def list_comments(
-    slug: str,
-    request: Request,
-    viewer: Viewer,
-    conditional: Conditional,
-    query: Annotated[CommentListQuery, Query()],
+    slug: str, request: Request, viewer: Viewer, query: Annotated[CommentListQuery, Query()]
 ) -> Response:
     page = await acomment_list(
         viewer=viewer,
@@ -36,7 +28,8 @@ async def list_comments(
         cursor=query.cursor,
         limit=query.limit,
     )
-    return conditional.respond(CommentPage.of(page, next_page(request, page.next_cursor)))
+    next_url = next_page(request, page.next_cursor)
+    return readable_by(viewer, render(CommentPage, {"items": page.items, "next": next_url}))
 
 
 @router.post(

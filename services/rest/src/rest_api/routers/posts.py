@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import asdict
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
@@ -19,9 +19,10 @@ from domain.blog.services.posts import (
     apost_update,
 )
 from rest_api.deps import CurrentUser, IdempotencyKey, Viewer
-from rest_api.etag import CONDITIONAL_RESPONSES, Conditional
+from rest_api.etag import conditional, readable_by
 from rest_api.pagination import next_link, next_page
 from rest_api.problems import WRITE_ERRORS, problem_responses
+from rest_api.render import render
 from rest_api.schemas.posts import (
     PostCreate,
     PostListQuery,
@@ -33,24 +34,15 @@ from rest_api.schemas.posts import (
 )
 
 router = APIRouter(prefix="/posts", tags=["posts"])
-DetailT = TypeVar("DetailT", bound=BaseModel)
 
 # Writes to one post: it may be missing (or a draft you may not see), not yours, or its new slug
 # taken.
 _EDIT_ERRORS = problem_responses(403, 404, 409, *WRITE_ERRORS)
 
 
-@router.get(
-    "",
-    response_model=PostPage,
-    summary="List posts",
-    responses=CONDITIONAL_RESPONSES,
-)
+@router.get("", response_model=PostPage, summary="List posts", **conditional())
 async def list_posts(
-    request: Request,
-    viewer: Viewer,
-    conditional: Conditional,
-    query: Annotated[PostListQuery, Query()],
+    request: Request, viewer: Viewer, query: Annotated[PostListQuery, Query()]
 ) -> Response:
     """Published posts, newest first, one page at a time; filters combine. With
     `status=draft`, the drafts you may see instead."""
@@ -61,7 +53,8 @@ async def list_posts(
         cursor=query.cursor,
         limit=query.limit,
     )
-    return conditional.respond(PostPage.of(page, next_page(request, page.next_cursor)))
+    next_url = next_page(request, page.next_cursor)
+    return readable_by(viewer, render(PostPage, {"items": page.items, "next": next_url}))
 
 
 @router.post(
@@ -84,15 +77,10 @@ async def create_post(
     return view
 
 
-@router.get(
-    "/{slug}",
-    response_model=PostOut,
-    summary="Get a post",
-    responses={**CONDITIONAL_RESPONSES, **problem_responses(404)},
-)
-async def get_post(slug: str, viewer: Viewer, conditional: Conditional) -> Response:
+@router.get("/{slug}", response_model=PostOut, summary="Get a post", **conditional(404))
+async def get_post(slug: str, viewer: Viewer) -> Response:
     """A published post, or a draft you may see; other drafts are 404."""
-    return conditional.respond(PostOut.model_validate(await apost_detail(viewer=viewer, slug=slug)))
+    return readable_by(viewer, render(PostOut, await apost_detail(viewer=viewer, slug=slug)))
 
 
 @router.put("/{slug}", response_model=PostOut, summary="Replace a post", responses=_EDIT_ERRORS)
@@ -150,13 +138,13 @@ async def record_view(slug: str) -> ViewCount:
 
 
 async def with_first_posts(
-    model: type[DetailT],
+    model: type[BaseModel],
     record: Awaitable[Any],
     request: Request,
     viewer: Viewer,
     filters: PostFilters,
     limit: int | None,
-) -> DetailT:
+) -> Response:
     """``record`` (a category or tag, awaited) as ``model``, with the first page of the posts
     ``filters`` selects, both loaded at once. The page's ``next`` link continues in the post list
     with the same filter."""
@@ -169,5 +157,6 @@ async def with_first_posts(
     if limit is not None:
         params.append(("limit", str(limit)))
     path = request.app.url_path_for("list_posts")
-    posts = PostPage.of(page, next_link(path, params, page.next_cursor))
-    return model.model_validate({**asdict(found), "posts": posts})
+    posts = {"items": page.items, "next": next_link(path, params, page.next_cursor)}
+    fields = {name: getattr(found, name) for name in model.model_fields if name != "posts"}
+    return readable_by(viewer, render(model, {**fields, "posts": posts}))

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from domain.blog.selectors import PostFilters, atag_detail, atag_list
 from rest_api.deps import Viewer
-from rest_api.etag import CONDITIONAL_RESPONSES, Conditional
+from rest_api.etag import conditional, readable_by
 from rest_api.pagination import next_page
-from rest_api.problems import problem_responses
+from rest_api.render import render
 from rest_api.routers.posts import with_first_posts
 from rest_api.schemas.common import LimitQuery, PageQuery
 from rest_api.schemas.tags import TagDetail, TagPage
@@ -16,35 +16,23 @@ from rest_api.schemas.tags import TagDetail, TagPage
 router = APIRouter(prefix="/tags", tags=["tags"])
 
 
-@router.get(
-    "",
-    response_model=TagPage,
-    summary="List tags",
-    responses=CONDITIONAL_RESPONSES,
-)
+@router.get("", response_model=TagPage, summary="List tags", **conditional())
 async def list_tags(
-    request: Request, conditional: Conditional, query: Annotated[PageQuery, Query()]
+    request: Request, viewer: Viewer, query: Annotated[PageQuery, Query()]
 ) -> Response:
     """Tags in name order, each with its published post count."""
     page = await atag_list(cursor=query.cursor, limit=query.limit)
-    return conditional.respond(TagPage.of(page, next_page(request, page.next_cursor)))
+    next_url = next_page(request, page.next_cursor)
+    return readable_by(viewer, render(TagPage, {"items": page.items, "next": next_url}))
 
 
 @router.get(
-    "/{slug}",
-    response_model=TagDetail,
-    summary="Get a tag with its posts",
-    responses={**CONDITIONAL_RESPONSES, **problem_responses(404)},
+    "/{slug}", response_model=TagDetail, summary="Get a tag with its posts", **conditional(404)
 )
 async def get_tag(
-    slug: str,
-    request: Request,
-    viewer: Viewer,
-    conditional: Conditional,
-    query: Annotated[LimitQuery, Query()],
+    slug: str, request: Request, viewer: Viewer, query: Annotated[LimitQuery, Query()]
 ) -> Response:
     tag = atag_detail(slug=slug)
-    detail = await with_first_posts(
+    return await with_first_posts(
         TagDetail, tag, request, viewer, PostFilters(tag=slug), query.limit
     )
-    return conditional.respond(detail)

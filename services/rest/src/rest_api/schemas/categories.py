@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import MISSING, Field
 
 from domain.blog.records import CategoryNode
@@ -34,17 +36,18 @@ class CategoryNodeOut(Output):
     post_count: int | None
     children: list[CategoryNodeOut]
 
-    @classmethod
-    def of(cls, node: CategoryNode) -> CategoryNodeOut:
-        category = node.category
-        return cls(
-            id=category.id,
-            slug=category.slug,
-            name=category.name,
-            description=category.description,
-            post_count=category.post_count,
-            children=[cls.of(child) for child in node.children],
-        )
+
+def tree_node(node: CategoryNode) -> dict[str, Any]:
+    """A node of the domain's category tree with the fields of :class:`CategoryNodeOut`."""
+    category = node.category
+    return {
+        "id": category.id,
+        "slug": category.slug,
+        "name": category.name,
+        "description": category.description,
+        "post_count": category.post_count,
+        "children": [tree_node(child) for child in node.children],
+    }
 
 
 class CategoryTree(Output):

@@ -8,6 +8,11 @@ from django.utils import timezone
 from domain.accounts.querysets import ApiTokenQuerySet
 
 
+def display_name_of(first_name: str, last_name: str, username: str) -> str:
+    """How a user is shown: the full name, else the username (for rows read without a model)."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     """A person who writes posts and comments, edits in the admin, or holds API tokens.
 
@@ -20,7 +25,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return display_name_of(self.first_name, self.last_name, self.username)
 
 
 class ApiToken(models.Model):

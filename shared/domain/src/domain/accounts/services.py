@@ -14,13 +14,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from domain.accounts import throttle
+from domain.accounts.events import announce_access_changed
 from domain.accounts.models import ApiToken, User
 from domain.db import to_async
-from domain.errors import NotAuthenticated, NotFound
+from domain.errors import InvalidInput, NotAuthenticated, NotFound
 from domain.permissions import require_authenticated
 
 TOKEN_PREFIX = "fdj_"  # noqa: S105 (a marker, not a secret)
@@ -83,17 +85,32 @@ def token_issue(*, user: Any, name: str = "", ttl: timedelta | None = None) -> I
     )
 
 
-def token_obtain(*, username: str, password: str, client_ip: str, name: str = "") -> IssuedToken:
-    """Exchange a username and password for a new token.
+def password_authenticate(
+    *, username: str, password: str, client_ip: str, request: Any = None
+) -> User:
+    """The active user with this username and password: every password login (the admin's,
+    both token endpoints) comes through here. ``request`` (the admin's) is handed on to
+    Django's ``authenticate()``, whose backends and signals take one.
 
-    Attempts are counted per username and client address; past the limit of unsuccessful ones
+    The attempt is counted by the login throttle before the password is checked; past a limit
     the answer is :class:`RateLimited` whatever the password (:mod:`domain.accounts.throttle`).
     """
-    throttle.begin_attempt(username, client_ip)
-    user = authenticate(username=username, password=password)
+    if "\x00" in username or "\x00" in password:
+        # As Django's own login form: PostgreSQL text cannot hold NUL, so no account matches.
+        field = "username" if "\x00" in username else "password"
+        raise InvalidInput.field(field, "Null characters are not allowed.")
+    attempt = throttle.begin_attempt(username, client_ip)
+    user = authenticate(request, username=username, password=password)
     if user is None:
         raise NotAuthenticated("Invalid username or password.")
-    throttle.succeeded(username, client_ip)
+    attempt.succeeded()
+    return user
+
+
+def token_obtain(*, username: str, password: str, client_ip: str, name: str = "") -> IssuedToken:
+    """Exchange a username and password for a new token (throttled: see
+    :func:`password_authenticate`)."""
+    user = password_authenticate(username=username, password=password, client_ip=client_ip)
     return token_issue(user=user, name=name)
 
 
@@ -116,11 +133,22 @@ def token_authenticate(token: str) -> User | None:
 def token_revoke(*, user: Any, token: str) -> None:
     """Revoke ``token``, which must belong to ``user``. Revoking twice is not an error."""
     require_authenticated(user)
-    updated = ApiToken.objects.filter(
-        user=user, digest=_digest(token), revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
-    if not updated and not ApiToken.objects.filter(user=user, digest=_digest(token)).exists():
+    revoked = tokens_revoke(tokens=ApiToken.objects.filter(user=user, digest=_digest(token)))
+    if not revoked and not ApiToken.objects.filter(user=user, digest=_digest(token)).exists():
         raise NotFound("No such token.")
+
+
+def tokens_revoke(*, tokens: Any) -> int:
+    """Revoke the unrevoked tokens of the QuerySet ``tokens``; how many. Their users' open
+    WebSockets are closed at once (:mod:`domain.accounts.events`): an ``update()`` sends no model
+    signal, so the announcement is made here."""
+    with transaction.atomic():
+        pending = tokens.filter(revoked_at__isnull=True)
+        users = set(pending.values_list("user_id", flat=True))
+        count = pending.update(revoked_at=timezone.now())
+        for user_id in users:
+            announce_access_changed(user_id)
+    return count
 
 
 atoken_issue = to_async(token_issue)

@@ -1,24 +1,34 @@
 """Read models: what the domain's selectors return to the APIs.
 
-Plain frozen dataclasses rather than model instances, because they
+Frozen :class:`msgspec.Struct` types rather than model instances, because they
 
-* can be cached (pickled into Redis) and shared by REST and GraphQL;
+* are cheap to build (from ``values()`` rows: no model instance where no model behaviour is used),
+  and cheap to cache: the blog cache stores them as msgpack bytes and decodes them into the same
+  types, so nothing read from Redis is ever unpickled or executed;
 * are fully loaded: nothing on them can run a lazy query on the event loop, where Django would
-  rightly refuse it.
+  rightly refuse it;
+* are shared by REST and GraphQL, which each present them in their own wire format.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from domain.accounts.models import display_name_of
 
 if TYPE_CHECKING:
     from domain.blog.models import Category, Comment, Post, Tag
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuthorRecord:
+class Record(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """Base of every read model. ``array_like``: cached as msgpack arrays (compact and fast);
+    the cache keys carry each type's layout, so a changed record never meets an old entry."""
+
+
+class AuthorRecord(Record, frozen=True, kw_only=True):
     """The public face of a user."""
 
     id: int
@@ -29,9 +39,14 @@ class AuthorRecord:
     def of(cls, user: Any) -> AuthorRecord:
         return cls(id=user.pk, username=user.username, display_name=user.display_name)
 
+    @classmethod
+    def from_names(cls, *, id: int, username: str, first_name: str, last_name: str) -> AuthorRecord:
+        return cls(
+            id=id, username=username, display_name=display_name_of(first_name, last_name, username)
+        )
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CategoryRecord:
+
+class CategoryRecord(Record, frozen=True, kw_only=True):
     id: int
     slug: str
     name: str
@@ -61,16 +76,14 @@ class CategoryRecord:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CategoryNode:
+class CategoryNode(Record, frozen=True, kw_only=True):
     """A category with its (active) sub-categories, recursively."""
 
     category: CategoryRecord
     children: tuple[CategoryNode, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TagRecord:
+class TagRecord(Record, frozen=True, kw_only=True):
     id: int
     slug: str
     name: str
@@ -83,15 +96,17 @@ class TagRecord:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PostRecord:
-    """A post's own fields; relations by id (GraphQL resolves them with DataLoaders)."""
+class PostRecord(Record, frozen=True, kw_only=True):
+    """A post's own fields; its author and category also by id.
+
+    ``body`` is ``None`` where the read did not load it: list pages leave it out unless asked.
+    """
 
     id: int
     slug: str
     title: str
     summary: str
-    body: str
+    body: str | None
     status: str
     published_at: datetime | None
     created_at: datetime
@@ -130,11 +145,11 @@ class PostRecord:
         return cls(**cls.fields_of(post))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PostView(PostRecord):
-    """A post with its author, category and tags, as REST returns it.
+class PostView(PostRecord, frozen=True, kw_only=True):
+    """A post with its author, category and tags: what every post read returns.
 
-    Build it from a QuerySet with ``with_relations().with_counts()``.
+    Build it from a QuerySet with ``with_relations().with_counts()``, or from rows
+    (:mod:`domain.blog.rows`).
     """
 
     author: AuthorRecord
@@ -150,9 +165,47 @@ class PostView(PostRecord):
             tags=tuple(TagRecord.of(tag) for tag in post.tags.all()),
         )
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any], tags: tuple[TagRecord, ...]) -> PostView:
+        """Build from a row of ``PostQuerySet.as_view_rows()`` and the post's tags."""
+        category_id = row["category_id"]
+        return cls(
+            id=row["id"],
+            slug=row["slug"],
+            title=row["title"],
+            summary=row["summary"],
+            body=row.get("body"),
+            status=row["status"],
+            published_at=row["published_at"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            read_time_minutes=row["read_time_minutes"],
+            view_count=row["view_count"],
+            comment_count=row["comment_count"],
+            author_id=row["author_id"],
+            category_id=category_id,
+            author=AuthorRecord.from_names(
+                id=row["author_id"],
+                username=row["author__username"],
+                first_name=row["author__first_name"],
+                last_name=row["author__last_name"],
+            ),
+            category=None
+            if category_id is None
+            else CategoryRecord(
+                id=category_id,
+                slug=row["category__slug"],
+                name=row["category__name"],
+                description=row["category__description"],
+                parent_id=row["category__parent_id"],
+                parent_slug=row["category__parent__slug"],
+                is_active=row["category__is_active"],
+            ),
+            tags=tags,
+        )
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CommentRecord:
+
+class CommentRecord(Record, frozen=True, kw_only=True):
     id: int
     post_id: int
     author_id: int
@@ -174,8 +227,7 @@ class CommentRecord:
         return cls(**cls.fields_of(comment))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CommentView(CommentRecord):
+class CommentView(CommentRecord, frozen=True, kw_only=True):
     author: AuthorRecord
 
     @classmethod
