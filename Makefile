@@ -19,16 +19,16 @@ GRAPHQL ?= 1
 SEED_ARGS ?= --users 10 --categories 12 --posts 500 --tags 30 --comments 2000
 SERVICE ?=
 
-.PHONY: help up down ps logs build migrate createsuperuser seed scale test test-unit test-e2e \
+.PHONY: env help up down ps logs build migrate createsuperuser seed scale test test-unit test-e2e \
         lint fmt shell clean sync wheels lock
 
 help: ## Show this help
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-.env:
+env:
 	@deploy/scripts/ensure-env.sh
 
-up: .env wheels ## Start the whole stack (builds images, waits until every service is healthy)
+up: env wheels ## Start the whole stack (builds images, waits until every service is healthy)
 	@$(DOCKER) $(COMPOSE) up -d --build --wait --wait-timeout 600
 	@deploy/scripts/print-urls.sh
 
@@ -41,22 +41,22 @@ ps: ## List the stack's containers and their health
 logs: ## Follow logs (all services, or SERVICE=rest)
 	@$(DOCKER) $(COMPOSE) logs -f --tail=200 $(SERVICE)
 
-build: .env wheels ## Build the images
+build: env wheels ## Build the images
 	@$(DOCKER) $(COMPOSE) build
 
-migrate: .env ## Run the deploy job again: migrations, static files, superuser
+migrate: env ## Run the deploy job again: migrations, static files, superuser
 	@$(DOCKER) $(COMPOSE) run --rm migrate
 
-createsuperuser: .env ## Create a superuser interactively
+createsuperuser: env ## Create a superuser interactively
 	@$(DOCKER) $(COMPOSE) run --rm migrate python -m admin_site createsuperuser
 
-seed: .env ## Load deterministic demo data (SEED_ARGS="--posts 500 ...")
+seed: env ## Load deterministic demo data (SEED_ARGS="--posts 500 ...")
 	@$(DOCKER) $(COMPOSE) run --rm migrate python -m admin_site seed_demo $(SEED_ARGS)
 
-scale: .env ## Scale the APIs: make scale REST=3 GRAPHQL=2
+scale: env ## Scale the APIs: make scale REST=3 GRAPHQL=2
 	@$(DOCKER) $(COMPOSE) up -d --no-recreate --wait --scale rest=$(REST) --scale graphql=$(GRAPHQL)
 
-shell: .env ## Django shell inside the stack
+shell: env ## Django shell inside the stack
 	@$(DOCKER) $(COMPOSE) run --rm migrate python -m admin_site shell
 
 sync: wheels ## Install the uv workspace (uv itself too, if missing)

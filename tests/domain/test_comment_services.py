@@ -38,3 +38,12 @@ def test_comment_idempotency(user):
     second = comment_add(author=user, post_slug=post.slug, body="once", idempotency_key="c1")
     assert first.id == second.id
     assert Comment.objects.count() == 1
+
+
+def test_a_replay_after_the_comment_was_deleted_is_not_found(user):
+    post = make_post(user)
+    first = comment_add(author=user, post_slug=post.slug, body="once", idempotency_key="c1")
+    Comment.objects.filter(pk=first.id).delete()
+    with pytest.raises(NotFound, match=r"comment .* deleted"):
+        comment_add(author=user, post_slug=post.slug, body="once", idempotency_key="c1")
+    assert not Comment.objects.exists()

@@ -116,6 +116,17 @@ def test_idempotency_keys_are_per_user(user, other_user):
     assert mine.id != theirs.id
 
 
+def test_a_replay_after_the_post_was_deleted_is_not_found_and_writes_nothing(user):
+    first = post_create(author=user, title="Once", idempotency_key="k")
+    post_delete(actor=user, slug=first.slug)
+    for _ in range(2):
+        with pytest.raises(NotFound, match="deleted"):
+            post_create(author=user, title="Once", idempotency_key="k")
+    assert not Post.objects.exists()
+    with pytest.raises(Conflict):
+        post_create(author=user, title="Another", idempotency_key="k")
+
+
 def test_a_failed_write_releases_its_idempotency_key(user):
     with pytest.raises(InvalidInput):
         post_create(author=user, title=" ", idempotency_key="k")
@@ -188,7 +199,9 @@ def test_delete(user, other_user, editor):
     post_delete(actor=user, slug=post.slug)
     assert not Post.objects.exists()
     another = make_post(user)
+    kept = make_post(user)
     post_delete(actor=editor, slug=another.slug)
+    assert list(Post.objects.values_list("slug", flat=True)) == [kept.slug]
 
 
 def test_views_are_counted_on_published_posts_only(user):

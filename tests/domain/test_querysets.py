@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from domain.blog.models import Category, Comment, Post, Tag
-from tests.factories import make_category, make_comment, make_post, make_posts
+from tests.factories import make_category, make_comment, make_post, make_posts, make_tag
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def test_search_ranks_words_in_any_field_and_accepts_any_input(user):
     assert Post.objects.search("   ").count() == 3
 
 
-def test_with_relations_is_three_queries_for_any_number_of_posts(user):
+def test_with_relations_is_two_queries_for_any_number_of_posts(user):
     category = make_category("Python")
     make_posts(user, 12, category=category, tags=["a", "b"])
     with CaptureQueriesContext(connection) as captured:
@@ -107,6 +107,15 @@ def test_category_and_tag_counts_count_published_posts_only(user):
     assert Category.objects.with_counts().get().post_count == 1
     assert Tag.objects.with_counts().get().post_count == 1
     assert list(Tag.objects.used()) == [Tag.objects.get()]
+
+
+def test_used_tags_are_those_of_published_posts_once_each(user):
+    make_post(user, tags=["web", "python"])
+    make_post(user, tags=["python"])
+    make_post(user, tags=["python", "secret"], status="draft")
+    make_tag("unused")
+    used = Tag.objects.used().with_counts().order_by("name")
+    assert [(tag.slug, tag.post_count) for tag in used] == [("python", 2), ("web", 1)]
 
 
 def test_active_and_roots():

@@ -238,6 +238,7 @@ def stack_settings(port: int, password: str) -> dict[str, str]:
         "DJANGO_SUPERUSER_EMAIL": "e2e@example.com",
         "DJANGO_SUPERUSER_PASSWORD": password,
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+        "REDIS_PASSWORD": secrets.token_urlsafe(24),
         "GATEWAY_BIND": "127.0.0.1",
         "GATEWAY_PORT": str(port),
         "LOG_FORMAT": "json",
@@ -246,6 +247,8 @@ def stack_settings(port: int, password: str) -> dict[str, str]:
         # A paused replica holds a request this long (the default, 30 s, would make the test
         # that pauses one take that long); nothing in the suite legitimately takes 10 s.
         "GATEWAY_READ_TIMEOUT": "10",
+        # The scheduler's round, short enough for a test to watch it purge.
+        "IDEMPOTENCY_PURGE_INTERVAL": "2",
     }
 
 

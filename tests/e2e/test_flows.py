@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 from tests.e2e.clients import admin_login, admin_post, graphql
@@ -159,3 +160,32 @@ def test_a_subscription_over_the_gateway_hears_a_comment_written_through_rest(st
 
     heard = asyncio.run(round_trip())
     assert heard == {"body": "Heard live", "author": {"username": SUPERUSER}}
+
+
+def test_expired_idempotency_keys_are_purged_while_the_stack_runs(stack: Stack, auth):
+    """The scheduler service purges on its own (every IDEMPOTENCY_PURGE_INTERVAL, short here),
+    not only when the migration job runs at deploy."""
+    key = unique("purge-me")
+    with stack.client() as api:
+        created = api.post(
+            "/api/v1/posts",
+            json={"title": "Created once"},
+            headers={**auth, "Idempotency-Key": key},
+        )
+    assert created.status_code == 201, created.text
+
+    def sql(statement: str) -> str:
+        # The key is ours (letters, digits and dashes), so it can sit in the statement as is.
+        command = ["exec", "-T", "postgres", "psql", "-U", "fastdjango", "-d", "fastdjango"]
+        return stack.compose_command(*command, "-tAc", statement).strip()
+
+    count = f"SELECT count(*) FROM core_idempotencyrecord WHERE key = '{key}'"  # noqa: S608
+    assert sql(count) == "1"
+    age = "UPDATE core_idempotencyrecord SET created_at = now() - interval '2 days' WHERE key = "
+    sql(f"{age}'{key}'")
+    deadline = time.monotonic() + 60
+    while sql(count) != "0":
+        assert time.monotonic() < deadline, "the expired key is still there"
+        time.sleep(1)
+    assert stack.containers("scheduler"), "the scheduler keeps running"
+    assert "expired idempotency records" in stack.logs("scheduler")

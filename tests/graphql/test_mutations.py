@@ -295,6 +295,25 @@ async def test_add_comment_refusals(gql, user, other_token):
     assert await refused("Hi", "open", None) == [(None, "UNAUTHENTICATED")]
 
 
+async def test_replays_of_deleted_objects_are_not_found(gql, user, user_token, other_token):
+    created = {"input": {"title": "Once", "idempotencyKey": "retry-1"}}
+    first = (await gql.data(CREATE_POST, created, token=user_token))["createPost"]
+    await db.run(Post.objects.filter(slug=first["post"]["slug"]).delete)
+    again = (await gql.data(CREATE_POST, created, token=user_token))["createPost"]
+    assert again["post"] is None
+    assert refusal(again) == [(None, "NOT_FOUND")]
+    assert "deleted" in again["errors"][0]["message"]
+
+    await db.run(factories.make_post, user, "Open")
+    commented = {"input": {"postSlug": "open", "body": "Hi", "idempotencyKey": "c-1"}}
+    assert (await gql.data(ADD_COMMENT, commented, token=other_token))["addComment"]["comment"]
+    await db.run(Post.objects.filter(slug="open").delete)
+    replayed = (await gql.data(ADD_COMMENT, commented, token=other_token))["addComment"]
+    assert replayed["comment"] is None
+    assert refusal(replayed) == [(None, "NOT_FOUND")]
+    assert await db.run(Post.objects.count) == 0
+
+
 # TOKENS
 # ------------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from domain import db
 from domain.accounts.services import token_issue, token_revoke
+from rest_api.main import app as rest_app
 from tests import factories
-from tests.graphql.helpers import codes
+from tests.graphql.helpers import client_of, codes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,7 +100,13 @@ async def test_any_edge_cursor_resumes_after_its_item(gql, blog):
     ],
 )
 async def test_posts_filters_match_rest(gql, blog, filters, expected):
-    assert slugs(await gql.data(POST_SLUGS, {"filter": filters})) == expected
+    """The same filters give the same posts, in the same order, as the REST service's list."""
+    params = {("q" if name == "search" else name): value for name, value in filters.items()}
+    async with client_of(rest_app) as rest:
+        response = await rest.get("/api/v1/posts", params=params)
+    assert response.status_code == 200, response.text
+    from_rest = [post["slug"] for post in response.json()["items"]]
+    assert slugs(await gql.data(POST_SLUGS, {"filter": filters})) == from_rest == expected
 
 
 async def test_posts_ordering_is_an_enum_of_the_domain_orderings(gql, blog):
@@ -269,6 +276,25 @@ async def test_a_tag_by_slug_and_post_tags_have_counts(gql, blog):
     assert data == {"tag": {"name": "web", "postCount": 2}, "nope": None}
     post = await gql.data('{ post(slug: "bob-on-the-web") { tags { postCount } } }')
     assert post["post"]["tags"] == [{"postCount": 2}]
+
+
+async def test_tags_of_drafts_only_do_not_exist_for_anyone(gql, blog, editor_token):
+    """Tags come from published posts only, for staff too (they see a draft's tags on it)."""
+
+    def draft_only_tags() -> None:
+        blog.alice_draft.tags.set([factories.make_tag("secret-topic")])
+        factories.make_tag("unused")
+
+    await db.run(draft_only_tags)
+    query = '{ tags { nodes { slug } } secret: tag(slug: "secret-topic") { slug } }'
+    for token in (None, editor_token):
+        data = await gql.data(query, token=token)
+        assert [node["slug"] for node in data["tags"]["nodes"]] == ["python", "web"]
+        assert data["secret"] is None
+    draft = await gql.data(
+        '{ post(slug: "alice-draft") { tags { slug postCount } } }', token=editor_token
+    )
+    assert draft["post"]["tags"] == [{"slug": "secret-topic", "postCount": 0}]
 
 
 # THE VIEWER AND TOKENS

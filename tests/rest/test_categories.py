@@ -51,7 +51,11 @@ async def test_a_category_with_its_posts_and_its_descendants_posts(client, tree)
 async def test_inactive_and_missing_categories(client, tree, user_auth, editor_auth):
     problem(await client.get("/api/v1/categories/retired"), 404, "not_found")
     problem(await client.get("/api/v1/categories/retired", headers=user_auth), 404, "not_found")
-    assert (await client.get("/api/v1/categories/retired", headers=editor_auth)).status_code == 200
+    response = await client.get("/api/v1/categories/retired", headers=editor_auth)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["slug"], body["name"], body["is_active"]) == ("retired", "Retired", False)
+    assert body["posts"]["items"] == []
     problem(await client.get("/api/v1/categories/missing"), 404, "not_found")
 
 

@@ -68,3 +68,24 @@ async def test_a_retried_comment_is_added_once(client, user, other_auth):
     )
     assert len({response.json()["id"] for response in responses}) == 1
     assert await run(Comment.objects.count) == 1
+
+
+async def test_a_replay_after_the_post_was_deleted_is_404_not_a_500(client, user_auth):
+    first = await create(client, user_auth, "key")
+    assert (
+        await client.delete(f"/api/v1/posts/{first.json()['slug']}", headers=user_auth)
+    ).status_code == 204
+    again = await create(client, user_auth, "key")
+    assert "deleted" in problem(again, 404, "not_found")["detail"]
+    assert await run(Post.objects.count) == 0
+
+
+async def test_a_replayed_comment_on_a_deleted_post_is_404_not_a_500(client, user, other_auth):
+    await run(make_post, user, "Talk")
+    headers = {**other_auth, "Idempotency-Key": "comment-1"}
+    first = await client.post("/api/v1/posts/talk/comments", json={"body": "Hi"}, headers=headers)
+    assert first.status_code == 201, first.text
+    await run(Post.objects.filter(slug="talk").delete)
+    again = await client.post("/api/v1/posts/talk/comments", json={"body": "Hi"}, headers=headers)
+    assert "deleted" in problem(again, 404, "not_found")["detail"]
+    assert await run(Comment.objects.count) == 0

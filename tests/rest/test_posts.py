@@ -155,8 +155,12 @@ async def test_a_draft_is_visible_to_its_author_and_editors_only(
     await run(make_post, user, "Secret", status="draft")
     problem(await client.get("/api/v1/posts/secret"), 404, "not_found")
     problem(await client.get("/api/v1/posts/secret", headers=other_auth), 404, "not_found")
-    assert (await client.get("/api/v1/posts/secret", headers=user_auth)).status_code == 200
-    assert (await client.get("/api/v1/posts/secret", headers=editor_auth)).status_code == 200
+    for headers in (user_auth, editor_auth):
+        response = await client.get("/api/v1/posts/secret", headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["slug"], body["title"], body["status"]) == ("secret", "Secret", "draft")
+        assert body["author"]["username"] == "alice"
 
 
 async def test_a_missing_post_is_not_found(client):
@@ -301,8 +305,13 @@ async def test_only_the_author_or_an_editor_may_edit(
     problem(await client.patch("/api/v1/posts/mine", json=change), 401, "not_authenticated")
     response = await client.patch("/api/v1/posts/mine", json=change, headers=other_auth)
     problem(response, 403, "permission_denied")
+    assert (await client.get("/api/v1/posts/mine")).json()["title"] == "Mine", "refused: no change"
     response = await client.patch("/api/v1/posts/mine", json=change, headers=editor_auth)
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["slug"], body["title"]) == ("mine", "Changed")
+    assert body["author"]["username"] == "alice", "an editor's change keeps the author"
+    assert (await client.get("/api/v1/posts/mine")).json()["title"] == "Changed"
 
 
 async def test_editing_a_draft_of_someone_else_is_not_found(client, user, other_auth):

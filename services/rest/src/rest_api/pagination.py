@@ -21,5 +21,10 @@ def next_link(path: str, params: Iterable[tuple[str, str]], cursor: str | None) 
 
 
 def next_page(request: Request, cursor: str | None) -> str | None:
-    """The link to the page after this request's, with the same filters."""
-    return next_link(request.url.path, request.query_params.multi_items(), cursor)
+    """The link to the page after this request's, with the same filters: its own query string
+    as sent, with the cursor replaced (cursors are URL-safe base64)."""
+    if cursor is None:
+        return None
+    query = request.scope["query_string"].decode("latin-1")
+    kept = [part for part in query.split("&") if part and not part.startswith("cursor=")]
+    return f"{request.scope['path']}?{'&'.join([*kept, f'cursor={cursor}'])}"

@@ -44,6 +44,8 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from domain.env import redacted
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -68,13 +70,13 @@ class _Breaker:
                 "cache unavailable, serving from the database: %s: %s",
                 exc.__class__.__name__,
                 exc,
-                extra={"cache_location": location},
+                extra={"cache_location": redacted(location)},
             )
 
     def succeeded(self, location: str) -> None:
         if self.failing:
             self.failing = False
-            logger.info("cache available again", extra={"cache_location": location})
+            logger.info("cache available again", extra={"cache_location": redacted(location)})
 
 
 class BytesSerializer:
@@ -212,27 +214,40 @@ class FailOpenRedisCache(RedisCache):
 # connections belong to the loop that opened them, so there is one client per loop (one per
 # process in production; tests run a loop per test).
 
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = (
-    weakref.WeakKeyDictionary()
-)
+_async_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[str, redis.asyncio.Redis]
+] = weakref.WeakKeyDictionary()
+# One backend object per location serves the event loop's calls: its key function, breaker and
+# location are the same in every copy, and ``caches["default"]`` costs a context-local lookup.
+_loop_backends: dict[str, FailOpenRedisCache] = {}
+
+
+def _location() -> str:
+    return str(settings.CACHES["default"]["LOCATION"])
 
 
 def _async_client() -> redis.asyncio.Redis:
     loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
+    location = _location()
+    clients = _async_clients.setdefault(loop, {})
+    client = clients.get(location)
     if client is None:
         options = settings.CACHES["default"].get("OPTIONS", {})
         client = redis.asyncio.Redis.from_url(
-            str(settings.CACHES["default"]["LOCATION"]).split(",")[0],
+            location.split(",")[0],
             socket_connect_timeout=options.get("socket_connect_timeout"),
             socket_timeout=options.get("socket_timeout"),
         )
-        _async_clients[loop] = client
+        clients[location] = client
     return client
 
 
 def _backend() -> FailOpenRedisCache:
-    return caches["default"]  # type: ignore[return-value]
+    location = _location()
+    backend = _loop_backends.get(location)
+    if backend is None:
+        backend = _loop_backends[location] = caches["default"]  # type: ignore[assignment]
+    return backend
 
 
 async def aget_bytes(key: str) -> bytes | None:
@@ -292,8 +307,12 @@ class Namespace:
     def __init__(self, name: str) -> None:
         self.name = name
         self._generation_key = f"{name}:generation"
-        # A bump that could not reach Redis; retried before this process trusts the cache again.
+        # A bump that could not reach Redis; retried before this process trusts the cache again,
+        # and by a thread of its own until Redis takes it (see _defer).
         self._bump_pending = False
+        self._delivery_lock = threading.Lock()
+        self._retrier_lock = threading.Lock()
+        self._retrier: threading.Thread | None = None
 
     def get_or_set(
         self, kind: str, args: tuple[Hashable, ...], produce: Callable[[], T], *, type: Any
@@ -301,7 +320,7 @@ class Namespace:
         """Return the cached value of ``type`` for ``(kind, args)``, or ``produce()`` it and cache
         it."""
         if self._bump_pending:
-            self._bump()
+            self._deliver_deferred()
             if self._bump_pending:
                 return produce()
         key = self.entry_key(kind, args, type)
@@ -406,10 +425,39 @@ class Namespace:
             # No generation yet (never read, or evicted): the next reader starts a fresh one.
             bumped = 0
         if bumped is None:
-            self._bump_pending = True
-            logger.warning("cache invalidation of %r deferred until Redis answers", self.name)
+            self._defer()
         else:
             self._bump_pending = False
+
+    def _defer(self) -> None:
+        """Remember the bump, and retry it every ``CACHE_RETRY_AFTER`` from a thread until Redis
+        takes it. Retrying only before this process's next cache read is not enough: a process
+        that writes but never reads through the cache (the admin) would never deliver it, and
+        every other process would serve the old entries until they expire."""
+        with self._retrier_lock:
+            self._bump_pending = True
+            if self._retrier is not None:
+                return
+            logger.warning("cache invalidation of %r deferred until Redis answers", self.name)
+            self._retrier = threading.Thread(
+                target=self._retry_deferred, name=f"cache-bump-{self.name}", daemon=True
+            )
+            self._retrier.start()
+
+    def _deliver_deferred(self) -> None:
+        # One delivery at a time: the reader and the retrier must not both bump for one write.
+        with self._delivery_lock:
+            if self._bump_pending:
+                self._bump()
+
+    def _retry_deferred(self) -> None:
+        while True:
+            time.sleep(settings.CACHE_RETRY_AFTER)
+            self._deliver_deferred()
+            with self._retrier_lock:
+                if not self._bump_pending:
+                    self._retrier = None
+                    return
 
     def _start_generation(self) -> int | None:
         """The generation after finding none (never read, evicted), or ``None`` if Redis is down.

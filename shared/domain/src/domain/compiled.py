@@ -12,6 +12,13 @@ The substitution is checked when a shape is compiled: every marker must appear a
 parameter and nowhere in the SQL text. A QuerySet that transforms a value (``icontains`` wraps it
 in ``%``) or inlines it fails the check, and that shape is then built and compiled per call, as
 Django always would: slower, never wrong.
+
+The compiled SQL runs with server-side parameters and binary rows (a third of the Python time of
+Django's client-side binding and text rows, measured on a 20-post page), prepared on each
+connection, so PostgreSQL plans it once per connection. A migration that changes a
+column such a statement reads makes PostgreSQL refuse the old plan ("cached plan must not change
+result type"); the connection's prepared statements are then dropped and the query run again, once.
+It still goes through Django's execute wrappers, so query tracking sees it.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
+import psycopg
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import QuerySet
@@ -68,6 +76,10 @@ class _Compiled:
     slots: tuple[tuple[str, tuple[tuple[int, type], ...]], ...]
     names: tuple[str, ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    # Rows in binary, unless a converted column is other than a number: Django's converters
+    # expect what its text-format loaders give (JSON as text, which psycopg's binary loader would
+    # already have decoded).
+    binary: bool
 
     def run(self, values: Mapping[str, Any]) -> list[Row]:
         params = list(self.constants)
@@ -75,9 +87,7 @@ class _Compiled:
             value = values[name]
             for position, kind in positions:
                 params[position] = value if type(value) is kind else kind(value)
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            fetched = cursor.fetchall()
+        fetched = _fetch(self.sql, params, binary=self.binary)
         names = self.names
         if not self.converters:
             return [dict(zip(names, row, strict=True)) for row in fetched]
@@ -89,6 +99,57 @@ class _Compiled:
                     row[position] = convert(row[position], expression, connection)
             rows.append(dict(zip(names, row, strict=True)))
         return rows
+
+
+# A prepared statement the server no longer accepts: its plan went stale (a column it reads changed
+# type), or the server lost it.
+_STALE_STATEMENT = (psycopg.errors.FeatureNotSupported, psycopg.errors.InvalidSqlStatementName)
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    """Server-side parameters, and each statement prepared on its connection (psycopg keeps the
+    most recent ``prepared_max`` per connection, whatever ``DB_PREPARED_STATEMENTS`` says of other
+    queries); a statement whose prepared plan went stale is run again, once, after the
+    connection's prepared statements are dropped."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("prepare", True)
+        try:
+            return super().execute(query, params, **kwargs)
+        except _STALE_STATEMENT:
+            if self.connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                raise  # inside a transaction, which the error aborted
+            # psycopg forgets its prepared statements when it sees DEALLOCATE ALL.
+            self.connection.execute("DEALLOCATE ALL")
+            return super().execute(query, params, **kwargs)
+
+
+def _fetch(sql: str, params: list[Any], *, binary: bool) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` run on a :class:`_PreparingCursor`, wrapped like any Django cursor (query
+    logging, execute wrappers, error translation)."""
+    connection.ensure_connection()
+    raw = _PreparingCursor(connection.connection)
+    if binary:
+        raw.format = psycopg.pq.Format.BINARY
+    with connection._prepare_cursor(raw) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()  # type: ignore[no-any-return]
+
+
+_BINARY_SAFE = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "FloatField",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+    }
+)
 
 
 def _compile(build: Build, shape: Mapping[str, Any], values: Mapping[str, Any]) -> _Compiled | None:
@@ -125,7 +186,11 @@ def _compile(build: Build, shape: Mapping[str, Any], values: Mapping[str, Any]) 
         (position, tuple(functions), expression)
         for position, (functions, expression) in compiler.get_converters(fields).items()
     )
-    return _Compiled(sql, tuple(params), tuple(slots), names, converters)
+    binary = all(
+        expression.output_field.get_internal_type() in _BINARY_SAFE
+        for _, _, expression in converters
+    )
+    return _Compiled(sql, tuple(params), tuple(slots), names, converters, binary)
 
 
 class CompiledQueries:

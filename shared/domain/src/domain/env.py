@@ -8,7 +8,7 @@ unset (``FOO=`` in a compose file or .env means "use the default").
 from __future__ import annotations
 
 import os
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -102,3 +102,25 @@ def postgres_from_env() -> dict[str, str]:
         "HOST": env_str("POSTGRES_HOST", "localhost"),
         "PORT": env_str("POSTGRES_PORT", "5432"),
     }
+
+
+def redis_url_from_env() -> str:
+    """``REDIS_URL`` (default ``redis://localhost:6379/0``) with ``REDIS_PASSWORD``, when set, as
+    its password: the compose stack keeps the secret out of the URL it writes down."""
+    url = env_str("REDIS_URL", "redis://localhost:6379/0")
+    password = env_str("REDIS_PASSWORD")
+    if not password:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    user = quote(unquote(parts.username or ""), safe="")
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))

@@ -9,11 +9,12 @@ copies it onto every log record, including records written from the database thr
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -38,6 +39,11 @@ class RequestIdFilter(logging.Filter):
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 
 
+# Compiled, and every service writes a line per request: anything it cannot encode is logged as
+# its str().
+_encoder = msgspec.json.Encoder(enc_hook=str)
+
+
 class JsonFormatter(logging.Formatter):
     """Format records as one JSON object per line, for log shippers."""
 
@@ -54,7 +60,7 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str)
+        return _encoder.encode(payload).decode()
 
 
 def logging_config(*, level: str, json_lines: bool) -> dict[str, Any]:

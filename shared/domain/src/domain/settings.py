@@ -20,6 +20,7 @@ from domain.env import (
     env_required,
     env_str,
     postgres_from_env,
+    redis_url_from_env,
 )
 from domain.observability import logging_config
 
@@ -105,7 +106,13 @@ _db_options: dict[str, object] = {
 # their connections are replaced, and transaction-mode poolers cannot keep them.
 if env_bool("DB_PREPARED_STATEMENTS", default=False):
     _db_options["server_side_binding"] = True
-    _db_options["prepare_threshold"] = 5
+# psycopg prepares only what runs with server-side parameters: with the client-side binding above
+# off, that is the hot reads compiled once per shape (domain.compiled), which drop and retry a
+# statement a migration made stale. A transaction-mode pooler (PgBouncer) cannot keep prepared
+# statements: set DB_PREPARE_THRESHOLD=-1 behind one.
+_prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 5, minimum=-1)
+if _prepare_threshold >= 0:
+    _db_options["prepare_threshold"] = _prepare_threshold
 _statement_timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
 if _statement_timeout_ms:
     _db_options["options"] = f"-c statement_timeout={_statement_timeout_ms}"
@@ -136,7 +143,9 @@ DATABASES = {
 # Redis through Django's cache framework, failing open: when Redis does not answer, reads and
 # writes go to PostgreSQL and the failure is logged (domain.cache).
 # https://docs.djangoproject.com/en/5.2/topics/cache/#redis
-REDIS_URL = env_str("REDIS_URL", "redis://localhost:6379/0")
+# REDIS_PASSWORD, when set, goes into the URL (the compose stack requires one: Redis holds the
+# cache every service trusts and the login counters).
+REDIS_URL = redis_url_from_env()
 CACHE_TTL = env_int("CACHE_TTL", 300, minimum=1)
 CACHES = {
     "default": {

@@ -95,6 +95,8 @@ class BlogQuery:
             cursor=after,
             limit=first,
             body=_reads_post_bodies(info),
+            # An anonymous query's result is kept whole by the shared response cache.
+            cache=info.context.user.is_authenticated,
         )
         return connection(page, orderings=POST_ORDERINGS, ordering=order_by.value, after=after)
 

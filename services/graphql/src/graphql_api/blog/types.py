@@ -94,6 +94,8 @@ class Category:
 
     @strawberry.field(description="The category above, or null for a root.")
     async def parent(self, root: strawberry.Parent[CategoryRecord], info: Info) -> Category | None:
+        if root.parent is not None:  # post reads load it with the category
+            return root.parent
         return await _category(info, root.parent_id)
 
     @strawberry.field(description="The active sub-categories, by name.")

@@ -52,6 +52,8 @@ async def list_posts(
         ordering=query.ordering,
         cursor=query.cursor,
         limit=query.limit,
+        # An anonymous read is kept whole by the shared response cache (rest_api.etag).
+        cache=viewer.is_authenticated,
     )
     next_url = next_page(request, page.next_cursor)
     return readable_by(viewer, render(PostPage, {"items": page.items, "next": next_url}))
@@ -62,7 +64,7 @@ async def list_posts(
     response_model=PostOut,
     status_code=status.HTTP_201_CREATED,
     summary="Create a post",
-    responses=problem_responses(409, *WRITE_ERRORS),
+    responses=problem_responses(404, 409, *WRITE_ERRORS),
 )
 async def create_post(
     post: PostCreate,

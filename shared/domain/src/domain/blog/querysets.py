@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery
 from django.db import models
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, JSONObject
 
@@ -66,6 +66,12 @@ POST_VIEW_COLUMNS = (
     "category__parent_id",
     "category__parent__slug",
     "category__is_active",
+    # The category's parent, which GraphQL clients ask for with the category.
+    "category__parent__name",
+    "category__parent__description",
+    "category__parent__parent_id",
+    "category__parent__parent__slug",
+    "category__parent__is_active",
 )
 
 
@@ -120,7 +126,14 @@ class TagQuerySet(models.QuerySet["Tag"]):
         return self.annotate(post_count=Coalesce(Subquery(published), 0))
 
     def used(self) -> TagQuerySet:
-        return self.filter(posts__status="published").distinct()
+        """Tags carried by at least one published post: the only tags the public may see, so
+        a tag used by drafts alone does not leak what is being written. An ``EXISTS``, not a
+        join, so the QuerySet needs no DISTINCT and keeps its ordering and pagination."""
+        from domain.blog.models import Post
+
+        return self.filter(
+            Exists(Post.tags.through.objects.filter(tag=OuterRef("pk"), post__status="published"))
+        )
 
 
 class PostQuerySet(models.QuerySet["Post"]):
@@ -182,7 +195,8 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.filter(search_vector=query)
 
     def with_relations(self) -> PostQuerySet:
-        """Load author, category and tags with the posts: three queries for any number."""
+        """Load author, category and tags with the posts: two queries for any number (the posts
+        joined with author and category, then the tags)."""
         from domain.blog.models import Tag
 
         return self.select_related("author", "category__parent").prefetch_related(

@@ -55,6 +55,8 @@ class CategoryRecord(Record, frozen=True, kw_only=True):
     parent_slug: str | None
     is_active: bool
     post_count: int | None = None
+    # The parent's record where the read loaded it (post reads do); else read it by parent_id.
+    parent: CategoryRecord | None = None
 
     @classmethod
     def of(cls, category: Category) -> CategoryRecord:
@@ -190,19 +192,35 @@ class PostView(PostRecord, frozen=True, kw_only=True):
                 first_name=row["author__first_name"],
                 last_name=row["author__last_name"],
             ),
-            category=None
-            if category_id is None
-            else CategoryRecord(
-                id=category_id,
-                slug=row["category__slug"],
-                name=row["category__name"],
-                description=row["category__description"],
-                parent_id=row["category__parent_id"],
-                parent_slug=row["category__parent__slug"],
-                is_active=row["category__is_active"],
-            ),
+            category=None if category_id is None else _category_of(row),
             tags=tags,
         )
+
+
+def _category_of(row: dict[str, Any]) -> CategoryRecord:
+    """A post row's category, with its parent (``PostQuerySet.as_view_rows()``)."""
+    parent_id = row["category__parent_id"]
+    parent = None
+    if parent_id is not None:
+        parent = CategoryRecord(
+            id=parent_id,
+            slug=row["category__parent__slug"],
+            name=row["category__parent__name"],
+            description=row["category__parent__description"],
+            parent_id=row["category__parent__parent_id"],
+            parent_slug=row["category__parent__parent__slug"],
+            is_active=row["category__parent__is_active"],
+        )
+    return CategoryRecord(
+        id=row["category_id"],
+        slug=row["category__slug"],
+        name=row["category__name"],
+        description=row["category__description"],
+        parent_id=parent_id,
+        parent_slug=row["category__parent__slug"],
+        is_active=row["category__is_active"],
+        parent=parent,
+    )
 
 
 class CommentRecord(Record, frozen=True, kw_only=True):

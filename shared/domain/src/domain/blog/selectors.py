@@ -174,10 +174,13 @@ def post_list(
     cursor: str | None = None,
     limit: int | None = None,
     body: bool = False,
+    cache: bool = True,
 ) -> Page[PostView]:
     """One page of posts with their author, category and tags, in two queries: the posts, then
     their tags. List pages leave the ``body`` out unless asked (GraphQL asks when it is
-    selected)."""
+    selected). ``cache=False`` skips the blog cache, for callers that cache the whole response
+    themselves (REST's anonymous reads: a page cached twice costs two more round trips to Redis
+    per miss, and its second copy is never read)."""
     filters = filters or PostFilters()
     limit = clamp_limit(limit)
     key = sort_key(POST_ORDERINGS, ordering)
@@ -215,6 +218,8 @@ def post_list(
         )
         return page_of_rows(rows)
 
+    if not cache:
+        return load()
     return blog_cache.get_or_set(
         "posts", (filters, ordering, cursor, limit, body), load, type=Page[PostView]
     )
@@ -316,7 +321,7 @@ def tag_list(*, cursor: str | None = None, limit: int | None = None) -> Page[Tag
 
     def load() -> Page[TagRecord]:
         rows, next_cursor = paginate(
-            Tag.objects.with_counts(),
+            Tag.objects.used().with_counts(),
             orderings=TAG_ORDERINGS,
             ordering="name",
             cursor=cursor,
@@ -329,7 +334,7 @@ def tag_list(*, cursor: str | None = None, limit: int | None = None) -> Page[Tag
 
 def tag_detail(*, slug: str) -> TagRecord:
     def load() -> TagRecord | None:
-        tag = Tag.objects.with_counts().filter(slug=slug).first()
+        tag = Tag.objects.used().with_counts().filter(slug=slug).first()
         return TagRecord.of(tag) if tag else None
 
     record = blog_cache.get_or_set("tag", (slug,), load, type=TagRecord | None)

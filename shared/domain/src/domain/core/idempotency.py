@@ -8,6 +8,10 @@ back, not a second post. The key is recorded in the *same transaction* as the wr
 2. ``SELECT ... FOR UPDATE`` reads the record. A result id means the write already happened: return
    it. No result means the claim is ours: do the write and store its id.
 3. Commit (both, or neither: a failed write releases the key for the next retry).
+
+A replay whose object has since been deleted is :class:`NotFound` (404, ``NOT_FOUND``), not a
+second write: the request did happen, and what it made is gone. 404 rather than 410 because every
+edge already maps ``NotFound`` once; the message says why.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Model
 from django.utils import timezone
 
 from domain.core.models import IdempotencyRecord
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict, InvalidInput, NotFound
 
 MAX_KEY_LENGTH = 255
 
@@ -40,10 +45,13 @@ def run_once(
     key: str,
     payload: dict[str, Any],
     write: Callable[[], int],
+    model: type[Model],
 ) -> tuple[int, bool]:
-    """Run ``write`` (which returns the id it created) at most once per ``(user, scope, key)``.
+    """Run ``write`` (which returns the id of the ``model`` row it created) at most once per
+    ``(user, scope, key)``.
 
-    Returns ``(id, replayed)``. Must be called inside ``transaction.atomic()``.
+    Returns ``(id, replayed)``; a replay of a row deleted since is :class:`NotFound`. Must be
+    called inside ``transaction.atomic()``.
     """
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidInput.field(
@@ -59,6 +67,10 @@ def run_once(
     if record.result_id is not None and not expired:
         if record.fingerprint != digest:
             raise Conflict("This Idempotency-Key was already used for a different request.")
+        if not model._default_manager.filter(pk=record.result_id).exists():
+            raise NotFound(
+                f"The {model._meta.verbose_name} this Idempotency-Key created has been deleted."
+            )
         return record.result_id, True
     record.result_id = write()
     record.fingerprint = digest

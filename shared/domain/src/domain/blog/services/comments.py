@@ -42,6 +42,7 @@ def comment_add(
                 key=idempotency_key,
                 payload={"post": post_slug, "body": body},
                 write=write,
+                model=Comment,
             )
         return CommentView.of(Comment.objects.with_author().get(pk=comment_id))
 

@@ -130,7 +130,12 @@ def post_create(
                 "publish": publish,
             }
             post_id, _ = run_once(
-                user=author, scope="post_create", key=idempotency_key, payload=payload, write=write
+                user=author,
+                scope="post_create",
+                key=idempotency_key,
+                payload=payload,
+                write=write,
+                model=Post,
             )
         return _view(post_id)
 
