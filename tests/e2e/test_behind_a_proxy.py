@@ -125,6 +125,8 @@ def gateway_log(stack: Stack, request_id: str) -> dict[str, object]:
 
 
 def test_the_admin_signs_in_over_https_with_no_redirect_loop(proxied: Proxied):
+    """Through the proxy, https is believed; straight to the gateway (an untrusted peer),
+    claiming it is no use: Django sees plain http and redirects to https."""
     with proxied.client() as browser:
         first = browser.get("/admin/")
         # Django believes the proxy's https: no redirect to https, the login page instead.
@@ -138,10 +140,6 @@ def test_the_admin_signs_in_over_https_with_no_redirect_loop(proxied: Proxied):
         assert home.status_code == 200
         assert 'action="/admin/logout/"' in home.text  # signed in
 
-
-def test_only_a_trusted_proxy_is_believed_about_the_scheme(proxied: Proxied):
-    """Straight to the gateway (its published port: an untrusted peer), claiming https is no use:
-    Django still sees plain http and redirects to https."""
     with proxied.stack.client() as direct:
         for headers in ({}, {"X-Forwarded-Proto": "https"}):
             response = direct.get("/admin/login/", headers=headers)
