@@ -18,9 +18,12 @@ REST ?= 1
 GRAPHQL ?= 1
 SEED_ARGS ?= --users 10 --categories 12 --posts 500 --tags 30 --comments 2000
 SERVICE ?=
+# make bench BENCH_ARGS="--duration 15 --only list-miss,detail-miss" (python -m fastdjango_bench bench -h)
+BENCH_ARGS ?=
+SCENARIO ?=
 
 .PHONY: env help up down ps logs build migrate createsuperuser seed scale test test-unit test-e2e \
-        lint fmt shell clean sync wheels lock
+        lint fmt shell clean sync wheels lock bench profile
 
 help: ## Show this help
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -75,6 +78,13 @@ test-unit: sync ## Tests on real PostgreSQL and Redis (testcontainers)
 
 test-e2e: sync ## End-to-end tests against the real stack in Docker
 	@$(DOCKER) uv run pytest -m e2e -p no:cacheprovider
+
+bench: sync ## Benchmark against the baselines, in a stack of its own; writes docs/benchmarks.md
+	@$(DOCKER) uv run python -m fastdjango_bench bench $(BENCH_ARGS)
+
+profile: sync ## py-spy flame graph of SERVICE=rest|graphql under the benchmark's load [SCENARIO=]
+	@$(DOCKER) uv run python -m fastdjango_bench profile --service $(or $(SERVICE),rest) \
+		$(if $(SCENARIO),--scenario $(SCENARIO))
 
 lint: sync ## ruff check and format check
 	@uv run ruff check . && uv run ruff format --check .

@@ -1,6 +1,6 @@
 """Time one cache GET three ways against the Redis at REDIS_URL (default: local):
 
-REDIS_URL=redis://127.0.0.1:6379/0 uv run python deploy/bench/cache_calls.py
+REDIS_URL=redis://127.0.0.1:6379/0 uv run python bench/cache_calls.py
 """
 
 from __future__ import annotations
