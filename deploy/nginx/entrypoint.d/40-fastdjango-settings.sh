@@ -33,6 +33,7 @@ login_burst=$(positive GATEWAY_LOGIN_BURST 5)
 graphql_rate=$(positive GATEWAY_GRAPHQL_RATE 30)
 graphql_burst=$(positive GATEWAY_GRAPHQL_BURST 60)
 connections=$(positive GATEWAY_CONNECTIONS_PER_ADDRESS 100)
+[ "$connections" -le 65535 ] || die "GATEWAY_CONNECTIONS_PER_ADDRESS must be at most 65535 (got $connections)"
 read_timeout=$(positive GATEWAY_READ_TIMEOUT 30)
 max_body=${GATEWAY_MAX_BODY_SIZE:-1m}
 case $max_body in *[!0-9kKmM]* | [!0-9]* | *[kKmM]?*) die "GATEWAY_MAX_BODY_SIZE must be a size such as 512k or 1m (got '$max_body')" ;; esac

@@ -156,7 +156,7 @@ class Stack:
             # per second, requests in progress), which every request still goes through.
             "GATEWAY_GRAPHQL_RATE": "1000000",
             "GATEWAY_GRAPHQL_BURST": "1000000",
-            "GATEWAY_CONNECTIONS_PER_ADDRESS": "100000",
+            "GATEWAY_CONNECTIONS_PER_ADDRESS": "65535",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "INFO",
             "IMAGE_TAG": self.project,
