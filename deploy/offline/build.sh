@@ -5,11 +5,12 @@
 #   fastdjango-offline/python:3.13    (for python:3.13-slim)
 #   fastdjango-offline/postgres:17    (for postgres:17)
 #   fastdjango-offline/redis:8        (for redis:8)
-#   fastdjango-offline/nginx:1.26     (for nginx:1.28; trixie ships 1.26)
+#   fastdjango-offline/nginx:1.30     (for nginx:1.28; from sid, see SUITES)
 #
 # Usage: deploy/offline/build.sh [python|postgres|redis|nginx ...]  (none = all)
 #
-# Each image = a Debian trixie rootfs made by mmdebstrap (minbase + packages),
+# Each image = a Debian rootfs made by mmdebstrap (minbase + packages; trixie,
+# or the suite SUITES names),
 # `docker import`ed as fastdjango-offline/<name>-rootfs:<recipe hash>, then
 # deploy/offline/<name>/Dockerfile on top (entrypoint, ENV, USER, CMD...).
 # No registry is involved: a local image satisfies FROM without a pull.
@@ -32,12 +33,18 @@ source "$scripts/lib/debian-mirror.sh"
 log() { printf 'offline-build: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-SUITE=trixie
+DEFAULT_SUITE=trixie
+# The gateway needs nginx >= 1.27.3 (`server ... resolve` in an upstream, for
+# keep-alive and passive health checks on replicas found through Docker's DNS):
+# trixie has 1.26, sid has 1.30. sid moves, but a rootfs is built once per
+# recipe and kept, and `nginx -t` in deploy/nginx/Dockerfile refuses an nginx
+# without `resolve`.
+declare -A SUITES=([nginx]=sid)
 PREFIX=fastdjango-offline
 LABEL=org.fastdjango.offline.inputs
 ALL=(python postgres redis nginx)
 
-declare -A TAG=([python]=3.13 [postgres]=17 [redis]=8 [nginx]=1.26)
+declare -A TAG=([python]=3.13 [postgres]=17 [redis]=8 [nginx]=1.30)
 # Packages on top of minbase. Recommends are off (see MMDEBSTRAP_OPTS).
 declare -A PKGS=(
   [python]="python3 python3-venv python-is-python3 ca-certificates tzdata"
@@ -51,6 +58,9 @@ declare -A EXTRA=(
   # Like the official image: no "main" cluster at package install time; the
   # entrypoint runs initdb in $PGDATA on first start instead.
   [postgres]='--setup-hook=mkdir -p "$1/etc/postgresql-common/createcluster.d" && echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.d/docker.conf"'
+  # sid's Release file carries a Valid-Until of a week, which a snapshot or
+  # slowly synced mirror outlives; its signature is still checked.
+  [nginx]='--aptopt=Acquire::Check-Valid-Until "false"'
 )
 # Common options: small rootfs (no docs/man/translations, kept in the image's
 # dpkg config too, like Debian's slim images), no recommends.
@@ -82,9 +92,10 @@ if [[ -z ${FASTDJANGO_DOCKER_CHECKED:-} ]]; then
 fi
 
 sha() { sha256sum | cut -c1-16; }
+suite_of() { printf '%s\n' "${SUITES[$1]:-$DEFAULT_SUITE}"; }
 # recipe NAME: everything that determines the rootfs.
 recipe() {
-  printf 'suite=%s\npkgs=%s\nextra=%s\n' "$SUITE" "${PKGS[$1]}" "${EXTRA[$1]:-}"
+  printf 'suite=%s\npkgs=%s\nextra=%s\n' "$(suite_of "$1")" "${PKGS[$1]}" "${EXTRA[$1]:-}"
   printf '%s\n' "${MMDEBSTRAP_OPTS[@]}"
 }
 # dir_digest DIR: content hash of every file under DIR (names included).
@@ -108,17 +119,22 @@ ensure_mmdebstrap() {
 }
 
 build_rootfs() { # NAME IMAGE  (runs in the background: output to its log)
-  local name=$1 image=$2 sec extra=() sources=()
-  sec=$(debian_security_mirror)
-  sources=("deb $mirror $SUITE main" "deb $mirror $SUITE-updates main")
-  [[ -z $sec ]] || sources+=("deb $sec $SUITE-security main")
+  local name=$1 image=$2 suite sec extra=() sources=()
+  suite=$(suite_of "$name")
+  sources=("deb $mirror $suite main")
+  # sid (unstable) has no -updates or -security suites: fixes land in it directly.
+  if [[ $suite != sid ]]; then
+    sec=$(debian_security_mirror)
+    sources+=("deb $mirror $suite-updates main")
+    [[ -z $sec ]] || sources+=("deb $sec $suite-security main")
+  fi
   [[ -z ${EXTRA[$name]:-} ]] || extra=("${EXTRA[$name]}")
   # Stream the tarball straight into the engine (no temp file), under a
   # temporary tag: only a complete rootfs gets the tag that marks it done.
   docker image rm "$image-partial" >/dev/null 2>&1 || true
   mmdebstrap "${MMDEBSTRAP_OPTS[@]}" "${extra[@]}" \
-      --include="${PKGS[$name]// /,}" "$SUITE" - "${sources[@]}" \
-    | docker import --message "mmdebstrap $SUITE ${PKGS[$name]}" - "$image-partial" >/dev/null
+      --include="${PKGS[$name]// /,}" "$suite" - "${sources[@]}" \
+    | docker import --message "mmdebstrap $suite ${PKGS[$name]}" - "$image-partial" >/dev/null
   docker tag "$image-partial" "$image"
   docker image rm "$image-partial" >/dev/null
 }
@@ -157,7 +173,7 @@ if (( ${#need_rootfs[@]} )); then
     batch=("${need_rootfs[@]:i:jobs_max}")
     declare -A pid=()
     for name in "${batch[@]}"; do
-      log "$name: mmdebstrap $SUITE minbase + ${PKGS[$name]} (from $mirror)"
+      log "$name: mmdebstrap $(suite_of "$name") minbase + ${PKGS[$name]} (from $mirror)"
       build_rootfs "$name" "${rootfs[$name]}" >"$logs/$name.log" 2>&1 &
       pid[$name]=$!
     done

@@ -29,7 +29,7 @@ declare -A VAR=([postgres]=POSTGRES_IMAGE [redis]=REDIS_IMAGE [nginx]=NGINX_IMAG
 declare -A OFFICIAL=([postgres]=postgres:17 [redis]=redis:8 [nginx]=nginx:1.28 [python]=python:3.13-slim)
 declare -A OFFLINE=(
   [postgres]=fastdjango-offline/postgres:17 [redis]=fastdjango-offline/redis:8
-  [nginx]=fastdjango-offline/nginx:1.26 [python]=fastdjango-offline/python:3.13
+  [nginx]=fastdjango-offline/nginx:1.30 [python]=fastdjango-offline/python:3.13
 )
 
 names=("$@")

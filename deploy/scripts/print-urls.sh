@@ -14,7 +14,7 @@ Fast Django is up:
   REST API    $base/api/v1/
   API docs    $base/api/docs
   GraphQL     $base/graphql
-  Health      $base/healthz
+  Gateway     $base/healthz   (the services' own health checks are not routed: docker compose ps)
 
   make logs | make ps | make seed | make scale REST=3 | make down
 MSG

@@ -33,27 +33,16 @@ def exec_in(stack: Stack, service: str, *command: str, timeout: float = 120) -> 
     return result.stdout
 
 
-def psql(stack: Stack, sql: str) -> str:
-    return exec_in(
-        stack,
-        "postgres",
-        "sh",
-        "-c",
-        f'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tA -c "{sql}"',
-    ).strip()
-
-
 def sessions(stack: Stack) -> int:
     """Connections PostgreSQL has accepted to the application's database since it started."""
     sql = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
-    return int(psql(stack, sql))
+    return int(stack.psql(sql).strip())
 
 
 def connections(stack: Stack) -> int:
     """Connections open to the application's database right now."""
-    return int(
-        psql(stack, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-    )
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    return int(stack.psql(sql).strip())
 
 
 def postgres_accepts(stack: Stack) -> bool:

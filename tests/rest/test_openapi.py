@@ -35,18 +35,27 @@ def test_every_route_is_documented(app, schema):
         for method in route.methods
     }
     assert routes == documented
-    assert len(documented) == 23
+    assert len(documented) == 21
+    assert not [path for path, _ in documented if "/health/" in path], "not behind the gateway"
 
 
 def test_every_error_response_is_a_problem(schema):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             for status, response in operation["responses"].items():
-                if status.startswith(("4", "5")) and path != "/api/health/ready":
+                if status.startswith(("4", "5")):
                     assert response["content"] == {
                         "application/problem+json": {"schema": PROBLEM}
                     }, (method, path, status)
     assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+def test_every_operation_declares_the_gateways_429(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            response = operation["responses"]["429"]
+            assert response["content"] == {"application/problem+json": {"schema": PROBLEM}}
+            assert "Retry-After" in response["headers"], (method, path)
 
 
 def test_api_routes_declare_the_bearer_scheme(schema):

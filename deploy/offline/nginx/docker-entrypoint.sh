@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Entrypoint of fastdjango-offline/nginx:1.26: the parts of the official
+# Entrypoint of fastdjango-offline/nginx:1.30: the parts of the official
 # nginx image's entrypoint that a compose file may rely on:
 #   * /etc/nginx/templates/*.template -> envsubst -> /etc/nginx/conf.d/*
 #     (only variables that are set are substituted, so nginx's own $vars

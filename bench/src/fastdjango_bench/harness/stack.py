@@ -152,6 +152,11 @@ class Stack:
             "POSTGRES_PASSWORD": self.pg_password,
             "REDIS_PASSWORD": secrets.token_urlsafe(18),
             "GATEWAY_BIND": "127.0.0.1",
+            # wrk is one client address: lift the gateway's per-address limits (GraphQL POSTs
+            # per second, requests in progress), which every request still goes through.
+            "GATEWAY_GRAPHQL_RATE": "1000000",
+            "GATEWAY_GRAPHQL_BURST": "1000000",
+            "GATEWAY_CONNECTIONS_PER_ADDRESS": "65535",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "INFO",
             "IMAGE_TAG": self.project,

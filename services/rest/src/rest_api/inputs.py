@@ -42,9 +42,12 @@ def _undecodable(scope: Scope) -> str | None:
     """``"path"``, or the name of the first query parameter, that does not decode; else None."""
     # Without a query: some servers (and test transports) include it in raw_path.
     raw_path = (scope.get("raw_path") or scope["path"].encode()).partition(b"?")[0]
+    query = scope.get("query_string", b"")
+    if _plainly_text(raw_path) and _plainly_text(query):
+        return None  # the common case, decided without decoding: every request passes here
     if inputs.decode_url_part(raw_path) is None:
         return "path"
-    for pair in scope.get("query_string", b"").split(b"&"):
+    for pair in query.split(b"&"):
         name, _, value = pair.partition(b"=")
         decoded_name = inputs.decode_url_part(name, plus_is_space=True)
         if decoded_name is None:
@@ -52,6 +55,11 @@ def _undecodable(scope: Scope) -> str | None:
         if inputs.decode_url_part(value, plus_is_space=True) is None:
             return decoded_name
     return None
+
+
+def _plainly_text(raw: bytes) -> bool:
+    """ASCII with no escapes and no NUL: text as it is."""
+    return raw.isascii() and b"%" not in raw and b"\x00" not in raw
 
 
 def bounded_path_parameters(request: Request) -> None:

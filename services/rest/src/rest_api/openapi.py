@@ -3,7 +3,9 @@
 The document is FastAPI's, plus the problem-details schema that error responses name: they are
 declared with ``application/problem+json`` content that refers to
 ``#/components/schemas/Problem`` (:func:`rest_api.problems.problem_responses`); FastAPI would
-file a ``model=`` under ``application/json`` instead, so the schema is added here.
+file a ``model=`` under ``application/json`` instead, so the schema is added here. The gateway
+can answer any request with 429 before it reaches this service (deploy/nginx: requests in progress
+per address, and rates for logins and GraphQL), so every operation declares it.
 
 The docs page serves Swagger UI's files itself (from the ``fastapi-swagger`` package) instead of
 FastAPI's default CDN: ``/api/docs`` must work behind the gateway on networks that reach no CDN.
@@ -21,6 +23,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 
+from rest_api.problems import problem_responses
 from rest_api.schemas.problems import Problem
 
 DOCS_URL = "/api/docs"
@@ -43,6 +46,20 @@ def _problem_schemas() -> dict[str, Any]:
     return schema["$defs"]
 
 
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+
+def _declare_rate_limits(schema: dict[str, Any]) -> None:
+    (too_many,) = problem_responses(429).values()
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            response = operation["responses"].setdefault("429", dict(too_many))
+            response["headers"] = {**response.get("headers", {}), "Retry-After": RETRY_AFTER}
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -54,6 +71,7 @@ def install(app: FastAPI) -> None:
                 tags=app.openapi_tags,
             )
             schema.setdefault("components", {}).setdefault("schemas", {}).update(_problem_schemas())
+            _declare_rate_limits(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -238,7 +238,8 @@ _DESCRIPTIONS = {
     413: "The body is larger than the limit (`payload_too_large`).",
     415: "The body is not sent as JSON (`unsupported_media_type`).",
     422: "Invalid input; `errors` names the failing fields (`invalid`).",
-    429: "Too many failed logins; see `Retry-After` (`rate_limited`).",
+    429: "Too many requests from this address (a limit of the gateway), or too many failed "
+    "logins; wait `Retry-After` seconds (`rate_limited`).",
     503: "A dependency (PostgreSQL) does not answer; see `Retry-After` (`unavailable`).",
 }
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"

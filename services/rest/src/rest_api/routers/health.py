@@ -1,4 +1,5 @@
-"""Health checks for the container runtime and the gateway: no authentication, no cache."""
+"""Health checks for the container runtime: no authentication, no cache. The gateway does not
+route them (a 404 there), so they are not in the OpenAPI document either."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter, Response, status
 from domain.health import areadiness
 from rest_api.schemas.health import Liveness, ReadinessOut
 
-router = APIRouter(prefix="/api/health", tags=["health"])
+router = APIRouter(prefix="/api/health", tags=["health"], include_in_schema=False)
 
 
 @router.get("/live", response_model=Liveness, summary="Liveness")
