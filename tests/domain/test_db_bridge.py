@@ -1,5 +1,6 @@
-"""domain.db: ORM work from async code runs concurrently, returns its connections, and turns an
-unreachable database into Unavailable."""
+"""domain.db: ORM work from async code runs concurrently, returns its connections, is shed when
+every database thread is busy, counts its round trips, and turns an unreachable database into
+Unavailable."""
 
 from __future__ import annotations
 
@@ -9,28 +10,43 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections, connection
+from django.conf import settings as django_settings
+from django.db import OperationalError, close_old_connections, connection, transaction
 
 from domain import db
 from domain.errors import Unavailable
+from tests.dbfaults import behind_proxy, database_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SLEEP = 0.2
 CONCURRENT = 8
+THREADS = django_settings.DB_THREADS
 
 
-def sleep_in_postgres() -> str:
+def sleep_in_postgres(seconds: float = SLEEP) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_sleep(%s)", [SLEEP])
+        cursor.execute("SELECT pg_sleep(%s)", [seconds])
     return threading.current_thread().name
+
+
+def read() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone()[0]
 
 
 async def test_queries_from_concurrent_callers_run_concurrently():
     started = time.perf_counter()
+    for _ in range(CONCURRENT):
+        await db.run(sleep_in_postgres)
+    serial = time.perf_counter() - started
+
+    started = time.perf_counter()
     threads = await asyncio.gather(*(db.run(sleep_in_postgres) for _ in range(CONCURRENT)))
-    elapsed = time.perf_counter() - started
-    assert elapsed < CONCURRENT * SLEEP / 2, elapsed
+    concurrent = time.perf_counter() - started
+
+    assert concurrent < 0.5 * serial, (concurrent, serial)
     assert len(set(threads)) == CONCURRENT
     assert all(name.startswith("db") for name in threads)
 
@@ -74,13 +90,141 @@ async def test_async_twin_keeps_the_name_and_result():
     assert await aadd(2, b=3) == 5
 
 
-async def test_an_unreachable_database_is_unavailable(settings):
+async def test_an_unreachable_database_is_unavailable():
     def broken() -> None:
-        raise __import__("django.db", fromlist=["OperationalError"]).OperationalError("refused")
+        raise OperationalError("refused")
 
     with pytest.raises(Unavailable):
         await db.run(broken)
 
 
-def test_ping():
-    db.ping()
+# SHEDDING AND TIMEOUTS
+# ------------------------------------------------------------------------------
+
+
+async def test_a_call_that_finds_every_thread_busy_is_shed_not_queued(settings):
+    settings.DB_QUEUE_TIMEOUT = 0.2
+    busy = [asyncio.ensure_future(db.run(sleep_in_postgres, 1.5)) for _ in range(THREADS)]
+    await asyncio.sleep(0.1)
+    started = time.perf_counter()
+    with pytest.raises(Unavailable):
+        await db.run(read)
+    waited = time.perf_counter() - started
+    # Shed after the queue timeout, long before a thread would have been free.
+    assert waited < 1.0, waited
+    await asyncio.gather(*busy)
+    assert await db.run(read) == 1
+
+
+async def test_a_cancelled_caller_keeps_its_thread_counted_until_the_thread_is_done(settings):
+    settings.DB_QUEUE_TIMEOUT = 0.2
+    calls = [asyncio.ensure_future(db.run(sleep_in_postgres, 0.6)) for _ in range(THREADS)]
+    await asyncio.sleep(0.1)
+    for call in calls:
+        call.cancel()
+    # The threads are still sleeping: a new call must not be handed to a queue behind them.
+    with pytest.raises(Unavailable):
+        await db.run(read)
+    await asyncio.sleep(0.8)
+    assert await db.run(read) == 1
+
+
+def hold_every_connection(stop: threading.Event, held: threading.Barrier) -> None:
+    pool = connection.pool
+    pool.open()
+    conns = [pool.getconn() for _ in range(pool.max_size)]
+    held.wait()
+    stop.wait(10)
+    for conn in conns:
+        pool.putconn(conn)
+
+
+async def test_pool_exhaustion_is_unavailable_within_the_pool_timeout():
+    with database_settings(pool={"timeout": 0.5}):
+        stop, held = threading.Event(), threading.Barrier(2)
+        holder = threading.Thread(target=hold_every_connection, args=(stop, held))
+        holder.start()
+        try:
+            await asyncio.to_thread(held.wait)
+            started = time.perf_counter()
+            with pytest.raises(Unavailable):
+                await db.run(read)
+            assert time.perf_counter() - started < 0.5 + 1.0
+        finally:
+            stop.set()
+            await asyncio.to_thread(holder.join)
+        assert await db.run(read) == 1
+
+
+async def test_a_statement_timeout_is_unavailable_and_the_connection_stays_usable():
+    with database_settings(options="-c statement_timeout=100"):
+        started = time.perf_counter()
+        with pytest.raises(Unavailable):
+            await db.run(sleep_in_postgres, 2)
+        assert time.perf_counter() - started < 1.0
+        assert await db.run(read) == 1
+
+
+# ROUND TRIPS
+# ------------------------------------------------------------------------------
+
+
+def write_in_a_transaction() -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.execute("SELECT 2")
+
+
+async def test_a_read_costs_one_checkout_and_one_round_trip():
+    await db.run(read)  # a pooled connection to take
+    with db.track_queries() as log:
+        await db.run(read)
+    assert (log.count, log.checkouts, log.liveness_checks, log.transaction_round_trips) == (
+        1,
+        1,
+        0,
+        0,
+    )
+    assert log.round_trips == 1
+
+
+async def test_a_transaction_counts_begin_and_commit():
+    with db.track_queries() as log:
+        await db.run(write_in_a_transaction)
+    assert log.count == 2
+    assert log.transaction_round_trips == 2  # BEGIN, COMMIT
+    assert log.round_trips == 4
+
+
+async def test_liveness_checked_by_query_costs_a_round_trip_per_checkout(settings):
+    settings.DB_LIVENESS_CHECK = "query"
+    with db.track_queries() as log:
+        await db.run(read)
+        await db.run(read)
+    assert (log.checkouts, log.liveness_checks, log.round_trips) == (2, 2, 4)
+
+
+async def test_counts_reach_enclosing_logs():
+    with db.track_queries() as outer:
+        with db.track_queries() as inner:
+            await db.run(write_in_a_transaction)
+        await db.run(read)
+    assert (inner.count, inner.checkouts, inner.round_trips) == (2, 1, 4)
+    assert (outer.count, outer.checkouts, outer.round_trips) == (3, 2, 5)
+
+
+# PING
+# ------------------------------------------------------------------------------
+
+
+def test_ping_uses_the_pool_not_a_new_connection_each_time():
+    with behind_proxy() as proxy:
+        for _ in range(20):
+            db.ping()
+        # The pool's first connection or two (it grows while a checkout waits), none per call.
+        assert proxy.accepted <= 2
+
+
+def test_ping_raises_when_postgres_does_not_answer():
+    with database_settings(PORT="1"), pytest.raises(OperationalError):
+        db.ping()

@@ -1,18 +1,25 @@
-"""Request context for the admin service (request ID, access log, query count), and the refusal
-of input that is not text."""
+"""Request context for the admin service: request ID, access log, database round trips, and a 503
+(not a 500) when PostgreSQL does not answer; and the refusal of input that is not text."""
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import InterfaceError, NotSupportedError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from domain import inputs
-from domain.db import QueryLog
+from domain.db import is_stale_plan, track_queries
 from domain.observability import clean_request_id, log_access, request_id_var
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client should wait after a 503, as the APIs say.
+UNAVAILABLE_RETRY_AFTER = 5
 
 
 class RequestContextMiddleware:
@@ -22,24 +29,46 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = clean_request_id(request.headers.get("X-Request-ID")) or uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        queries = QueryLog()
         started = time.perf_counter()
         status = 500
-        try:
-            with connection.execute_wrapper(queries):
+        with track_queries() as queries:
+            try:
                 response = self.get_response(request)
-            status = response.status_code
-            response["X-Request-ID"] = request_id
-            return response
-        finally:
-            log_access(
-                method=request.method or "-",
-                path=request.path,
-                status=status,
-                seconds=time.perf_counter() - started,
-                queries=queries.count,
-            )
-            request_id_var.reset(token)
+                status = response.status_code
+                response["X-Request-ID"] = request_id
+                return response
+            finally:
+                log_access(
+                    method=request.method or "-",
+                    path=request.path,
+                    status=status,
+                    seconds=time.perf_counter() - started,
+                    queries=queries.count,
+                )
+                request_id_var.reset(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """Connection refused, pool exhausted, statement timeout: a problem for the client to
+        retry, not a server error page."""
+        unavailable = isinstance(exception, (OperationalError, InterfaceError)) or (
+            isinstance(exception, NotSupportedError) and is_stale_plan(exception)
+        )
+        if not unavailable:
+            return None
+        logger.warning("database unavailable: %s", exception.__class__.__name__, exc_info=exception)
+        body = {
+            "type": "about:blank",
+            "title": "Service Unavailable",
+            "status": 503,
+            "detail": "The service is temporarily unavailable; try again shortly.",
+            "code": "unavailable",
+            "request_id": request_id_var.get(),
+        }
+        response = HttpResponse(
+            json.dumps(body), status=503, content_type="application/problem+json"
+        )
+        response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return response
 
 
 class UndecodableInputMiddleware:

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from domain.env import (
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_list,
@@ -82,11 +83,13 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # DATABASE
 # ------------------------------------------------------------------------------
-# PostgreSQL only. Connections come from psycopg's pool (one per process): the admin's WSGI workers
-# and the API services' database threads check a connection out for one unit of work and give it
-# back at once, so a process needs as many connections as it has database threads, not one per
-# request. Size it so that, summed over every process, it fits PostgreSQL's max_connections
-# (docs/architecture.md works the numbers). DB_POOL=false falls back to persistent connections.
+# PostgreSQL only, through domain.postgresql: Django's backend plus the checkouts, breaker and
+# round-trip accounting of domain.db. Connections come from psycopg's pool (one per process): the
+# admin's WSGI threads and the API services' database threads check a connection out for one unit
+# of work and give it back at once, so a process needs as many connections as it has database
+# threads, not one per request. Size it so that, summed over every process, it fits PostgreSQL's
+# max_connections (docs/architecture.md works the numbers). DB_POOL=false falls back to
+# persistent connections (e.g. behind PgBouncer). docs/security.md lists every limit.
 # https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
 DB_POOL = env_bool("DB_POOL", default=True)
 DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 1, minimum=0)
@@ -94,25 +97,37 @@ DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10, minimum=1)
 # Database threads per API process; more threads than pooled connections would only queue on the
 # pool, so the default is the pool's size.
 DB_THREADS = env_int("DB_THREADS", DB_POOL_MAX_SIZE, minimum=1)
+# Seconds a request waits for a free database thread before it is shed with a 503.
+DB_QUEUE_TIMEOUT = env_float("DB_QUEUE_TIMEOUT", 1.0, minimum=0)
+# How a connection taken from the pool is checked: "socket" (default) looks for input on its idle
+# socket, which is how a restarted server's goodbye shows, and spends a round trip only then;
+# "query" sends an empty statement every time (psycopg_pool's check); "none" trusts it.
+DB_LIVENESS_CHECK = env_choice("DB_LIVENESS_CHECK", "socket", ("socket", "query", "none"))
+# While PostgreSQL is down, requests fail at once and one of them tries a new connection this
+# often (seconds); the first that succeeds ends the outage for the process.
+DB_RETRY_INTERVAL = env_float("DB_RETRY_INTERVAL", 0.5, minimum=0.1)
 
+# Seconds to wait for a new connection (libpq counts anything under 2 as 2).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5, minimum=2)
 _db_options: dict[str, object] = {
-    "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5, minimum=1),
+    "connect_timeout": DB_CONNECT_TIMEOUT,
     "application_name": SERVICE_NAME,
 }
-# Opt-in: server-side parameters let psycopg prepare a statement it has run a few times, so
-# PostgreSQL plans the list queries once per connection instead of per request (measured: 17% off
-# an uncached page of posts). Off by default because a migration that changes a table's columns
-# makes the replicas' prepared statements fail ("cached plan must not change result type") until
-# their connections are replaced, and transaction-mode poolers cannot keep them.
-if env_bool("DB_PREPARED_STATEMENTS", default=False):
+# Prepared statements: psycopg prepares a statement on its DB_PREPARE_THRESHOLD-th run (5) on a
+# connection, so PostgreSQL parses and plans the hot queries once per connection, not once per
+# request. It prepares only what runs with server-side parameters: the hot reads compiled once per
+# shape (domain.compiled) always do, and with DB_PREPARED_STATEMENTS (the default) every ORM query
+# does too. A migration that changes a selected column makes such a statement fail ("cached plan
+# must not change result type"): domain.compiled and domain.db drop the connection's prepared
+# statements and run the statement (or the unit of work, if it changed nothing) again.
+# A transaction-mode pooler that cannot keep prepared statements (PgBouncer before 1.21): set
+# DB_PREPARE_THRESHOLD=-1 (and DB_PREPARED_STATEMENTS=false) behind one.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
+if DB_PREPARED_STATEMENTS:
     _db_options["server_side_binding"] = True
-# psycopg prepares only what runs with server-side parameters: with the client-side binding above
-# off, that is the hot reads compiled once per shape (domain.compiled), which drop and retry a
-# statement a migration made stale. A transaction-mode pooler (PgBouncer) cannot keep prepared
-# statements: set DB_PREPARE_THRESHOLD=-1 behind one.
-_prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 5, minimum=-1)
-if _prepare_threshold >= 0:
-    _db_options["prepare_threshold"] = _prepare_threshold
+DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 5, minimum=-1)
+if DB_PREPARE_THRESHOLD >= 0:
+    _db_options["prepare_threshold"] = DB_PREPARE_THRESHOLD
 _statement_timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
 if _statement_timeout_ms:
     _db_options["options"] = f"-c statement_timeout={_statement_timeout_ms}"
@@ -120,23 +135,27 @@ if DB_POOL:
     _db_options["pool"] = {
         "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
         "max_size": DB_POOL_MAX_SIZE,
-        # Seconds a request waits for a free connection before it fails with a 503.
-        "timeout": env_float("DB_POOL_TIMEOUT", 5.0),
+        # Seconds a checkout waits for a free connection before it fails with a 503.
+        "timeout": env_float("DB_POOL_TIMEOUT", 5.0, minimum=0.1),
         "name": SERVICE_NAME,
     }
 
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "domain.postgresql",
         **postgres_from_env(),
         # The pool requires CONN_MAX_AGE = 0; without a pool, keep connections for a minute.
         "CONN_MAX_AGE": 0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 60, minimum=0),
-        # With the pool this makes it check each connection as it is handed out, so a restarted
-        # PostgreSQL costs no failed request once it is back.
-        "CONN_HEALTH_CHECKS": True,
+        # Without the pool, Django checks a persistent connection once per request. With it,
+        # domain.db checks each checkout (DB_LIVENESS_CHECK) instead of psycopg_pool.
+        "CONN_HEALTH_CHECKS": not DB_POOL,
         "OPTIONS": _db_options,
     }
 }
+
+# Seconds a readiness answer is reused: a flood of health checks costs one database round trip
+# per process per period, on a pooled connection.
+READINESS_CACHE_SECONDS = env_float("READINESS_CACHE_SECONDS", 1.0, minimum=0)
 
 # CACHE
 # ------------------------------------------------------------------------------
