@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import time
 import uuid
@@ -116,6 +117,32 @@ def test_request_ids_are_passed_through_to_the_services_logs(stack: Stack):
         refused = client.get("/api/v1/tags", headers={"X-Request-ID": "bad id with spaces"})
         assert refused.headers["x-request-id"] != "bad id with spaces"
     assert request_id in stack.logs("rest")
+
+
+def raw_request(stack: Stack, request_line: bytes) -> httpx.Response:
+    """Send a request line no HTTP client would write, and parse what comes back."""
+    host, port = stack.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request_line + b"\r\nHost: gateway\r\nConnection: close\r\n\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = [tuple(line.split(": ", 1)) for line in header_lines]
+    return httpx.Response(int(status_line.split()[1]), headers=headers, content=body)
+
+
+def test_requests_refused_before_there_is_a_uri_are_problems(stack: Stack):
+    """nginx refuses these while it reads the request line; their error pages must not need the
+    URI it never got (a named location does: that was a 500 with nginx's HTML page)."""
+    with stack.client() as client:
+        assert_problem(client.get("/api/v1/posts/a%00b"), 400, "bad_request")
+        assert_problem(client.get("/graphql%00"), 400, "bad_request")
+        assert_problem(client.get("/api/v1/posts", params={"q": "x" * 20_000}), 414, "uri_too_long")
+    assert_problem(raw_request(stack, b"GET /a b c HTTP/1.1"), 400, "bad_request")
+    assert_problem(raw_request(stack, b"GET /%00 HTTP/1.1"), 400, "bad_request")
+    assert "empty URI" not in stack.logs("gateway")
 
 
 def test_oversized_bodies_are_refused_at_the_gateway(stack: Stack):
