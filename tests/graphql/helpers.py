@@ -10,10 +10,13 @@ import httpx
 
 
 class GraphQLClient:
-    """Posts operations to ``/graphql`` and returns the decoded response."""
+    """Posts operations to ``/graphql`` and returns the decoded response (the last one is kept in
+    ``response``). Every answer is a 200, except an outage: a 503 with ``Retry-After`` whose
+    errors are all UNAVAILABLE."""
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
+        self.response: httpx.Response | None = None
 
     async def __call__(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
@@ -22,7 +25,12 @@ class GraphQLClient:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
-        assert response.status_code == 200, response.text
+        self.response = response
+        if response.status_code == 503:
+            assert int(response.headers["retry-after"]) > 0
+            assert set(codes(response.json())) == {"UNAVAILABLE"}, response.text
+        else:
+            assert response.status_code == 200, response.text
         return response.json()
 
     async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from domain import db
+from domain.errors import Unavailable
 from tests.dbfaults import behind_proxy
 from tests.graphql.helpers import codes
 
@@ -18,6 +19,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 PROMPT = 1.0
 SEARCH = "query ($s: String) { posts(first: 5, filter: {search: $s}) { edges { node { slug } } } }"
+
+
+def status_of(gql) -> int:
+    return gql.response.status_code
 
 
 async def uncached_search(gql) -> tuple[float, dict]:
@@ -33,11 +38,13 @@ async def test_postgres_down_is_a_prompt_unavailable_and_back_is_served(gql, set
         for _ in range(3):
             elapsed, result = await uncached_search(gql)
             assert codes(result) == ["UNAVAILABLE"]
+            assert status_of(gql) == 503
             assert elapsed < PROMPT, elapsed
         proxy.start()
         await asyncio.sleep(settings.DB_RETRY_INTERVAL + 0.3)
         elapsed, result = await uncached_search(gql)
         assert "errors" not in result, result
+        assert status_of(gql) == 200
         assert elapsed < PROMPT, elapsed
 
 
@@ -64,5 +71,24 @@ async def test_busy_database_threads_shed_the_operation(gql, settings):
     await asyncio.sleep(0.2)
     elapsed, result = await uncached_search(gql)
     assert codes(result) == ["UNAVAILABLE"]
+    assert status_of(gql) == 503
     assert elapsed < PROMPT, elapsed
     await asyncio.gather(*busy)
+
+
+async def test_an_operation_that_served_something_stays_a_200(gql, monkeypatch):
+    """Only a response that served nothing is an outage: data next to an UNAVAILABLE field is
+    still a 200 (GraphQL's partial results)."""
+
+    async def down(**kwargs: object) -> object:
+        raise Unavailable()
+
+    monkeypatch.setattr("domain.blog.selectors.apost_detail", down)
+    result = await gql('{ tags { nodes { slug } } post(slug: "a") { slug } }')
+    assert codes(result) == ["UNAVAILABLE"]
+    assert result["data"] == {"tags": {"nodes": []}, "post": None}
+    assert status_of(gql) == 200
+    result = await gql('{ post(slug: "a") { slug } }')
+    assert codes(result) == ["UNAVAILABLE"]
+    assert result["data"] == {"post": None}
+    assert status_of(gql) == 503

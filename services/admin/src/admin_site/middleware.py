@@ -14,12 +14,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from domain import inputs
 from domain.db import is_stale_plan, track_queries
+from domain.errors import Unavailable
 from domain.observability import clean_request_id, log_access, request_id_var
 
 logger = logging.getLogger(__name__)
-
-# Seconds a client should wait after a 503, as the APIs say.
-UNAVAILABLE_RETRY_AFTER = 5
 
 
 class RequestContextMiddleware:
@@ -67,7 +65,7 @@ class RequestContextMiddleware:
         response = HttpResponse(
             json.dumps(body), status=503, content_type="application/problem+json"
         )
-        response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        response["Retry-After"] = str(Unavailable.retry_after)
         return response
 
 

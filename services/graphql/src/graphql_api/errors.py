@@ -12,7 +12,7 @@ Two shapes, both carrying the same :class:`ErrorCode`:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -228,6 +228,23 @@ def _recode(error: GraphQLError, *, code: ErrorCode, mask: bool = False) -> Grap
         path=error.path,
         extensions={**({} if mask else error.extensions or {}), "code": code.value},
     )
+
+
+def is_outage(response: Mapping[str, Any]) -> bool:
+    """Whether an HTTP response body served nothing because the database did not answer: every
+    error is UNAVAILABLE and no top-level field has data. Such a response is a 503 with
+    ``Retry-After`` like REST's, so that gateways, load balancers and retrying clients see the
+    outage that a 200 would hide."""
+    errors = response.get("errors")
+    if not errors:
+        return False
+    if any(
+        (error.get("extensions") or {}).get("code") != ErrorCode.UNAVAILABLE.value
+        for error in errors
+    ):
+        return False
+    data = response.get("data")
+    return data is None or all(value is None for value in data.values())
 
 
 def is_unexpected(error: GraphQLError) -> bool:

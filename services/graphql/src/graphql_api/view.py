@@ -4,6 +4,7 @@ and mutations over HTTP, subscriptions over WebSocket (graphql-transport-ws only
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -14,16 +15,18 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from domain import inputs
+from domain.errors import Unavailable
 from graphql_api import persisted
 from graphql_api.config import Config
 from graphql_api.context import Context
+from graphql_api.errors import is_outage
 from graphql_api.pubsub import CommentFeed
 from graphql_api.sockets import Sockets, TransportWSHandler
 
@@ -86,6 +89,16 @@ class GraphQLView(GraphQL[Context, None]):
         if context.credentials_error is not None:
             raise ConnectionRejectionError()
         return UNSET
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        if isinstance(response_data, Mapping) and is_outage(response_data):
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(Unavailable.retry_after)
+        return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> str:
         # Text, not bytes: WebSocket messages of graphql-transport-ws are text frames.

@@ -33,9 +33,6 @@ from rest_api.schemas.problems import FieldError, Problem
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-# Seconds a client should wait after a 503: about how long a database restart takes to notice.
-UNAVAILABLE_RETRY_AFTER = 5
-
 _DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotAuthenticated: 401,
     PermissionDenied: 403,
@@ -97,7 +94,7 @@ def _domain_headers(exc: DomainError) -> dict[str, str]:
     if isinstance(exc, RateLimited):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, Unavailable):
-        return {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
+        return {"Retry-After": str(exc.retry_after)}
     return {}
 
 

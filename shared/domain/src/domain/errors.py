@@ -58,6 +58,8 @@ class Unavailable(DomainError):
 
     code = "unavailable"
     default_message = "The service is temporarily unavailable; try again shortly."
+    #: Seconds a client should wait before retrying, as every API tells it (``Retry-After``).
+    retry_after = 5
 
 
 class InvalidInput(DomainError):
