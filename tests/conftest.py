@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests import factories
+from tests import factories, infra
 from tests.infra import Backing, backing_services
 
 
@@ -103,3 +103,15 @@ def anonymous() -> Any:
     from django.contrib.auth.models import AnonymousUser
 
     return AnonymousUser()
+
+
+@pytest.fixture
+def own_redis(settings) -> Iterator[Any]:
+    """A Redis of this test's own, on a fixed port so that it comes back where it was."""
+    port = infra.free_port()
+    with infra.redis(host_port=port) as container:
+        settings.CACHES = {
+            "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{port}/0"}
+        }
+        settings.CACHE_RETRY_AFTER = 0.2
+        yield container.get_wrapped_container()

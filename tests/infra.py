@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,3 +88,18 @@ def backing_services() -> Iterator[Backing]:
             return
         with redis() as container:
             yield Backing(database_url=database_url, redis_url=redis_url(container))
+
+
+def wait_for_redis() -> None:
+    """Until the default cache's Redis answers a PING (at most 20 s)."""
+    from django.core.cache import caches
+
+    deadline = time.monotonic() + 20
+    backend = caches["default"]
+    while time.monotonic() < deadline:
+        try:
+            backend.ping()
+            return
+        except Exception:
+            time.sleep(0.1)
+    raise AssertionError("Redis did not come back")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,8 +22,8 @@ from domain.blog.models import Category, Post, Tag
 from domain.blog.records import PostView
 from domain.blog.services.comments import comment_add
 from domain.blog.services.posts import post_update
-from tests import infra
 from tests.factories import make_category, make_post
+from tests.infra import wait_for_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -148,30 +148,6 @@ def test_an_evicted_generation_starts_fresh_not_old(user):
 
 # REDIS OUTAGES
 # ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def own_redis(settings) -> Iterator[Any]:
-    """A Redis of this test's own, on a fixed port so that it comes back where it was."""
-    port = infra.free_port()
-    with infra.redis(host_port=port) as container:
-        settings.CACHES = {
-            "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{port}/0"}
-        }
-        settings.CACHE_RETRY_AFTER = 0.2
-        yield container.get_wrapped_container()
-
-
-def wait_for_redis() -> None:
-    deadline = time.monotonic() + 20
-    backend = caches["default"]
-    while time.monotonic() < deadline:
-        try:
-            backend.ping()
-            return
-        except Exception:
-            time.sleep(0.1)
-    raise AssertionError("Redis did not come back")
 
 
 def served_from_the_cache(slug: str, seconds: float = 10) -> Any:

@@ -5,6 +5,8 @@ is ever given to someone else."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import Counter
 from typing import Any
 
@@ -18,6 +20,7 @@ from domain.blog.records import PostView
 from domain.blog.services.posts import post_update
 from domain.cache import Namespace
 from tests.factories import make_post, make_user
+from tests.infra import wait_for_redis
 from tests.rest.helpers import bearer, problem
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -200,3 +203,25 @@ async def test_redis_down_serves_from_the_database(client, hello, monkeypatch, s
     assert response.status_code == 200
     assert queries > 0
     assert "etag" in response.headers
+
+
+async def test_the_response_cache_resumes_after_redis_restarts(client, hello, own_redis):
+    """While Redis is stopped, reads are served from the database; once it is back, anonymous
+    reads are answered from the response cache again (the connections the event loop held to
+    the old Redis are dropped, not tried one failure at a time)."""
+    for _ in range(3):  # cached, with a few connections kept idle
+        await client.get("/api/v1/posts")
+    own_redis.stop(timeout=1)
+    for _ in range(3):
+        response, queries = await counted(client, "/api/v1/posts")
+        assert (response.status_code, queries > 0) == (200, True)
+    own_redis.start()
+    await asyncio.to_thread(wait_for_redis)
+    deadline = time.monotonic() + 10
+    served = []
+    while len(served) < 3:  # three hits in a row
+        assert time.monotonic() < deadline, "the response cache did not resume"
+        await asyncio.sleep(0.25)  # past CACHE_RETRY_AFTER
+        response, queries = await counted(client, "/api/v1/posts")
+        assert response.status_code == 200
+        served = [*served, queries] if queries == 0 else []

@@ -35,8 +35,9 @@ async def get_current_user(viewer: Annotated[User | AnonymousUser, Depends(get_v
     return viewer
 
 
-def get_client_ip(request: Request) -> str:
+async def get_client_ip(request: Request) -> str:
     # uvicorn has already replaced it with X-Forwarded-For's when the peer is a trusted proxy.
+    # `async` so that FastAPI calls it on the loop, not in its thread pool.
     return request.client.host if request.client else "unknown"
 
 

@@ -62,8 +62,9 @@ def _plainly_text(raw: bytes) -> bool:
     return raw.isascii() and b"%" not in raw and b"\x00" not in raw
 
 
-def bounded_path_parameters(request: Request) -> None:
-    """Every path parameter is a slug: refuse one no row can have (an app-wide dependency)."""
+async def bounded_path_parameters(request: Request) -> None:
+    """Every path parameter is a slug: refuse one no row can have (an app-wide dependency;
+    ``async`` only so that FastAPI calls it on the loop, not in its thread pool)."""
     for name, value in request.path_params.items():
         problem = inputs.text_problem(value) or inputs.length_problem("slug", value)
         if problem:
