@@ -21,9 +21,9 @@ from domain.accounts.services import (
     token_revoke,
 )
 from domain.errors import InvalidInput, NotAuthenticated, NotFound, RateLimited
-from tests.domain.test_cache import own_redis, wait_for_redis  # noqa: F401 (a fixture)
 from tests.domain.test_concurrency import run_together
 from tests.factories import PASSWORD
+from tests.infra import wait_for_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -244,7 +244,7 @@ def test_the_counters_are_in_redis_with_an_expiry(user, settings):
 def test_the_limits_hold_while_redis_is_down(
     user,
     other_user,
-    own_redis,  # noqa: F811
+    own_redis,
     settings,
     caplog,
     outage,
@@ -280,7 +280,7 @@ def test_the_limits_hold_while_redis_is_down(
 
 def test_parallel_guesses_cannot_overrun_the_limit_while_redis_is_down(
     user,
-    own_redis,  # noqa: F811
+    own_redis,
     settings,
 ):
     settings.LOGIN_MAX_FAILURES = 3
@@ -290,7 +290,7 @@ def test_parallel_guesses_cannot_overrun_the_limit_while_redis_is_down(
     assert outcomes.count("RateLimited") == 5
 
 
-def test_counting_returns_to_redis_when_it_is_back(user, own_redis, settings):  # noqa: F811
+def test_counting_returns_to_redis_when_it_is_back(user, own_redis, settings):
     settings.LOGIN_MAX_FAILURES = 2
     own_redis.stop(timeout=1)
     assert fails("alice", "10.0.0.1") == "NotAuthenticated"
