@@ -6,6 +6,7 @@ is ever given to someone else."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from typing import Any
@@ -205,10 +206,11 @@ async def test_redis_down_serves_from_the_database(client, hello, monkeypatch, s
     assert "etag" in response.headers
 
 
-async def test_the_response_cache_resumes_after_redis_restarts(client, hello, own_redis):
+async def test_the_response_cache_resumes_after_redis_restarts(client, hello, own_redis, caplog):
     """While Redis is stopped, reads are served from the database; once it is back, anonymous
     reads are answered from the response cache again (the connections the event loop held to
     the old Redis are dropped, not tried one failure at a time)."""
+    caplog.set_level(logging.INFO, logger="domain.cache")
     for _ in range(3):  # cached, with a few connections kept idle
         await client.get("/api/v1/posts")
     own_redis.stop(timeout=1)
@@ -225,3 +227,6 @@ async def test_the_response_cache_resumes_after_redis_restarts(client, hello, ow
         response, queries = await counted(client, "/api/v1/posts")
         assert response.status_code == 200
         served = [*served, queries] if queries == 0 else []
+    logged = [r.getMessage() for r in caplog.records if r.name == "domain.cache"]
+    assert sum("cache unavailable" in m for m in logged) == 1, logged  # once per outage
+    assert "cache available again" in logged, logged

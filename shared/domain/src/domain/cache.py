@@ -289,27 +289,35 @@ def _backend() -> FailOpenRedisCache:
     return backend
 
 
-async def aget_bytes(key: str) -> bytes | None:
-    """The bytes under ``key`` (Django's prefix is added), ``None`` if absent or Redis is down."""
+# What :func:`_send` answers when Redis cannot be asked (a reply is never this object).
+_DOWN: Any = object()
+
+
+async def _send(*command: str | bytes | int) -> Any:
+    """Redis's reply to ``command`` over this loop's link, under the location's breaker (as
+    :meth:`FailOpenRedisCache._guard` is for the threads): ``_DOWN`` while the breaker is open or
+    when the command fails, which opens it."""
     backend = _backend()
     if not backend.breaker.allows():
-        return None
+        return _DOWN
     try:
-        return await _link()("GET", backend.make_key(key))  # type: ignore[no-any-return]
+        reply = await _link()(*command)
     except (RedisError, OSError) as exc:
         backend.breaker.failed(backend.location, exc)
-        return None
+        return _DOWN
+    backend.breaker.succeeded(backend.location)
+    return reply
+
+
+async def aget_bytes(key: str) -> bytes | None:
+    """The bytes under ``key`` (Django's prefix is added), ``None`` if absent or Redis is down."""
+    reply = await _send("GET", _backend().make_key(key))
+    return None if reply is _DOWN else reply  # type: ignore[no-any-return]
 
 
 async def aset_bytes(key: str, value: bytes, ttl: int) -> None:
     """Store ``value`` under ``key`` for ``ttl`` seconds; nothing if Redis is down."""
-    backend = _backend()
-    if not backend.breaker.allows():
-        return
-    try:
-        await _link()("SET", backend.make_key(key), value, "EX", ttl)
-    except (RedisError, OSError) as exc:
-        backend.breaker.failed(backend.location, exc)
+    await _send("SET", _backend().make_key(key), value, "EX", ttl)
 
 
 # NAMESPACES
@@ -408,16 +416,12 @@ class Namespace:
         ``(None, None)`` when the cache cannot be trusted now (Redis down, a bump of this
         process still pending): serve without the cache, store nothing.
         """
-        backend = _backend()
-        if self._bump_pending or not backend.breaker.allows():
+        if self._bump_pending:
             return None, None
-        try:
-            raw_generation, entry = await _link()(
-                "MGET", backend.make_key(self._generation_key), key
-            )
-        except (RedisError, OSError) as exc:
-            backend.breaker.failed(backend.location, exc)
+        reply = await _send("MGET", _backend().make_key(self._generation_key), key)
+        if reply is _DOWN:
             return None, None
+        raw_generation, entry = reply
         if raw_generation is None:
             return await self._astart_generation(), None
         if entry is not None:
@@ -428,31 +432,22 @@ class Namespace:
 
     async def _astart_generation(self) -> int | None:
         """:meth:`_start_generation` on the event loop."""
-        backend = _backend()
-        key = backend.make_key(self._generation_key)
-        try:
-            link = _link()
-            await link("SET", key, time.time_ns(), "NX")
-            raw = await link("GET", key)
-        except (RedisError, OSError) as exc:
-            backend.breaker.failed(backend.location, exc)
+        key = _backend().make_key(self._generation_key)
+        if await _send("SET", key, time.time_ns(), "NX") is _DOWN:
             return None
-        return None if raw is None else int(raw)
+        raw = await _send("GET", key)
+        return None if raw is None or raw is _DOWN else int(raw)
 
     async def aset_response(self, key: str, generation: int, response: CachedResponse) -> None:
         """Cache ``response`` under ``key``, stamped with the generation read before it was
         made."""
-        backend = _backend()
         entry = b"%d\n%s\n%s\n%s" % (
             generation,
             response.etag.encode(),
             response.media_type.encode(),
             response.body,
         )
-        try:
-            await _link()("SET", key, entry, "EX", settings.CACHE_TTL)
-        except (RedisError, OSError) as exc:
-            backend.breaker.failed(backend.location, exc)
+        await _send("SET", key, entry, "EX", settings.CACHE_TTL)
 
     # GENERATIONS
     # --------------------------------------------------------------------------
