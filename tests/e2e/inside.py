@@ -33,16 +33,20 @@ def exec_in(stack: Stack, service: str, *command: str, timeout: float = 120) -> 
     return result.stdout
 
 
+# The probes below connect to the maintenance database (``postgres``), so that asking does not
+# count itself among the application's sessions (a watcher polling every 0.2 s adds dozens).
+
+
 def sessions(stack: Stack) -> int:
     """Connections PostgreSQL has accepted to the application's database since it started."""
-    sql = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
-    return int(stack.psql(sql).strip())
+    sql = "SELECT sessions FROM pg_stat_database WHERE datname = 'fastdjango'"
+    return int(stack.psql(sql, database="postgres").strip())
 
 
 def connections(stack: Stack) -> int:
     """Connections open to the application's database right now."""
-    sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-    return int(stack.psql(sql).strip())
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = 'fastdjango'"
+    return int(stack.psql(sql, database="postgres").strip())
 
 
 def postgres_accepts(stack: Stack) -> bool:

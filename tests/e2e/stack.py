@@ -24,6 +24,8 @@ from tests.infra import free_port
 ROOT = Path(__file__).resolve().parents[2]
 # Distinct names (E2E_PROJECT) let several checkouts run their end-to-end suites on one engine.
 PROJECT = os.environ.get("E2E_PROJECT", "fastdjango-e2e")
+# The application's database (the compose file's POSTGRES_DB).
+DATABASE = "fastdjango"
 SUPERUSER = "e2e-admin"
 
 
@@ -167,11 +169,11 @@ class Stack:
             time.sleep(0.5)
         raise AssertionError(f"not ready within {timeout} s: {waiting}")
 
-    def psql(self, sql: str, timeout: float = 60) -> str:
+    def psql(self, sql: str, timeout: float = 60, database: str = DATABASE) -> str:
         """Run SQL in the stack's PostgreSQL as its owner; the rows, ``|``-separated."""
         (container,) = self.containers("postgres")
         return docker(
-            "exec", container, "psql", "-U", "fastdjango", "-d", "fastdjango", "-v",
+            "exec", container, "psql", "-U", "fastdjango", "-d", database, "-v",
             "ON_ERROR_STOP=1", "-tA", "-c", sql, timeout=timeout,
         )  # fmt: skip
 
