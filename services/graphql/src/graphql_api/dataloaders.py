@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
+from functools import cached_property
 from typing import Any, NamedTuple, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -126,17 +127,43 @@ class PostByIdLoader(DataLoader[int, PostView | None]):
 
 
 class Loaders:
-    """The DataLoaders of one request, created by the context getter."""
+    """The DataLoaders of one request, created by the context getter. Each is made on first
+    use: most operations need one or two of them, and a response served from a cache none."""
 
     def __init__(self, viewer: Any) -> None:
-        self.body_by_post_id = BodyByPostIdLoader()
-        self.category_by_id = CategoryByIdLoader()
-        self.child_categories_by_parent_id = ChildCategoriesByParentIdLoader()
-        self.post_count_by_category_id = PostCountByCategoryIdLoader()
-        self.post_count_by_tag_id = PostCountByTagIdLoader()
-        self.comments_by_post_slice = CommentsByPostSliceLoader()
-        self.published_posts_by_category_slice = PublishedPostsByCategorySliceLoader()
-        self.post_by_id = PostByIdLoader(viewer)
+        self.viewer = viewer
+
+    @cached_property
+    def body_by_post_id(self) -> BodyByPostIdLoader:
+        return BodyByPostIdLoader()
+
+    @cached_property
+    def category_by_id(self) -> CategoryByIdLoader:
+        return CategoryByIdLoader()
+
+    @cached_property
+    def child_categories_by_parent_id(self) -> ChildCategoriesByParentIdLoader:
+        return ChildCategoriesByParentIdLoader()
+
+    @cached_property
+    def post_count_by_category_id(self) -> PostCountByCategoryIdLoader:
+        return PostCountByCategoryIdLoader()
+
+    @cached_property
+    def post_count_by_tag_id(self) -> PostCountByTagIdLoader:
+        return PostCountByTagIdLoader()
+
+    @cached_property
+    def comments_by_post_slice(self) -> CommentsByPostSliceLoader:
+        return CommentsByPostSliceLoader()
+
+    @cached_property
+    def published_posts_by_category_slice(self) -> PublishedPostsByCategorySliceLoader:
+        return PublishedPostsByCategorySliceLoader()
+
+    @cached_property
+    def post_by_id(self) -> PostByIdLoader:
+        return PostByIdLoader(self.viewer)
 
     # Reads that already hold relations hand them to the loaders, which then need no query.
 

@@ -27,6 +27,8 @@ from domain.errors import InvalidInput
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+_cursor_encoder = msgspec.json.Encoder()
 M = TypeVar("M", bound=Model)
 
 
@@ -95,7 +97,8 @@ def clamp_limit(limit: int | None) -> int:
 
 
 def encode_cursor(ordering: str, value: Any, pk: int) -> str:
-    raw = json.dumps([ordering, value, pk], separators=(",", ":")).encode()
+    # msgspec: every GraphQL edge has a cursor, and json.dumps costs several times more.
+    raw = _cursor_encoder.encode([ordering, value, pk])
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
