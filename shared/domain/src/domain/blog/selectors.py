@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
+import msgspec
 from django.contrib.auth import get_user_model
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
@@ -131,39 +132,14 @@ def _post_query(*, slug: str, body: bool) -> Any:
     return Post.objects.filter(slug=slug).as_view_rows(body=body)
 
 
-def _tags_query(*, post_ids: list[int]) -> Any:
-    return (
-        Post.tags.through.objects.filter(post_id__any=post_ids)
-        .order_by("tag__name", "tag_id")
-        .values("post_id", "tag_id", "tag__slug", "tag__name")
-    )
-
-
 _published_pages = CompiledQueries(_published_page_query)
 _posts_by_slug = CompiledQueries(_post_query)
-_tags = CompiledQueries(_tags_query)
-
-
-def _tags_of(post_ids: Iterable[int]) -> dict[int, list[TagRecord]]:
-    grouped: dict[int, list[TagRecord]] = defaultdict(list)
-    for row in _tags.rows({}, {"post_ids": list(post_ids)}):
-        grouped[row["post_id"]].append(
-            TagRecord(id=row["tag_id"], slug=row["tag__slug"], name=row["tag__name"])
-        )
-    return grouped
+_tag_records = msgspec.json.Decoder(tuple[TagRecord, ...])
 
 
 def _views(rows: Iterable[dict[str, Any]]) -> tuple[PostView, ...]:
-    """Read models of post rows, with the tags of all of them read in one query (or, for rows
-    read ``as_view_rows(tags=True)``, from the rows' own ``tag_list``)."""
-    rows = list(rows)
-    if rows and "tag_list" in rows[0]:
-        return tuple(
-            PostView.from_row(row, tuple(TagRecord(**tag) for tag in row["tag_list"]))
-            for row in rows
-        )
-    tags = _tags_of(row["id"] for row in rows) if rows else {}
-    return tuple(PostView.from_row(row, tuple(tags.get(row["id"], ()))) for row in rows)
+    """Read models of ``as_view_rows()`` rows."""
+    return tuple(PostView.from_row(row, _tag_records.decode(row["tag_json"])) for row in rows)
 
 
 def _search_text(q: str | None) -> str | None:
@@ -181,11 +157,11 @@ def post_list(
     body: bool = False,
     cache: bool = True,
 ) -> Page[PostView]:
-    """One page of posts with their author, category and tags, in two queries: the posts, then
-    their tags. List pages leave the ``body`` out unless asked (GraphQL asks when it is
-    selected). ``cache=False`` skips the blog cache, for callers that cache the whole response
-    themselves (REST's anonymous reads: a page cached twice costs two more round trips to Redis
-    per miss, and its second copy is never read)."""
+    """One page of posts with their author, category and tags, in one query. List pages leave
+    the ``body`` out unless asked (GraphQL asks when it is selected). ``cache=False`` skips the
+    blog cache, for callers that cache the whole response themselves (REST's anonymous reads: a
+    page cached twice costs two more round trips to Redis per miss, and its second copy is never
+    read)."""
     filters = filters or PostFilters()
     limit = clamp_limit(limit)
     orderings = POST_ORDERINGS if filters.status == "draft" else PUBLISHED_POST_ORDERINGS
@@ -408,11 +384,6 @@ def category_children_by_ids(ids: Iterable[int]) -> dict[int, list[CategoryRecor
     return grouped
 
 
-@_cached_batch("tags-by-post-id")
-def tags_by_post_ids(ids: Iterable[int]) -> dict[int, list[TagRecord]]:
-    return _tags_of(ids)
-
-
 def _top_per_group(queryset: Any, *, group: str, order: list[Any], limit: int) -> Any:
     """The first ``limit`` rows of each ``group`` in one query (ROW_NUMBER() OVER a partition)."""
     return queryset.annotate(
@@ -438,9 +409,7 @@ def comments_by_post_ids(ids: Iterable[int], *, limit: int) -> dict[int, list[Co
 
 def _category_posts_query(*, category_ids: list[int], limit: int, body: bool) -> Any:
     return _top_per_group(
-        Post.objects.published()
-        .filter(category_id__any=category_ids)
-        .as_view_rows(body=body, tags=True),
+        Post.objects.published().filter(category_id__any=category_ids).as_view_rows(body=body),
         group="category_id",
         order=[F("published_at").desc(), F("id").desc()],
         limit=limit,
@@ -483,7 +452,7 @@ def post_bodies_by_ids(ids: Iterable[int]) -> dict[int, str]:
 
 
 def posts_by_ids(ids: Iterable[int], *, viewer: Any) -> dict[int, PostView]:
-    rows = Post.objects.visible_to(viewer).filter(pk__in=set(ids)).as_view_rows(tags=True)
+    rows = Post.objects.visible_to(viewer).filter(pk__in=set(ids)).as_view_rows()
     return {view.id: view for view in _views(rows)}
 
 
@@ -498,7 +467,6 @@ atag_detail = to_async(tag_detail)
 aauthors_by_ids = to_async(authors_by_ids)
 acategories_by_ids = to_async(categories_by_ids)
 acategory_children_by_ids = to_async(category_children_by_ids)
-atags_by_post_ids = to_async(tags_by_post_ids)
 acomments_by_post_ids = to_async(comments_by_post_ids)
 apublished_posts_by_category_ids = to_async(published_posts_by_category_ids)
 aposts_by_ids = to_async(posts_by_ids)
