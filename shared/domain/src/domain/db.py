@@ -143,9 +143,16 @@ async def run(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     except BaseException:
         gate.release()
         raise
-    # The slot is free when the thread is, even if the caller stopped waiting (a cancelled request).
-    future.add_done_callback(functools.partial(_release_from_thread, loop, gate))
-    return await asyncio.wrap_future(future)
+    try:
+        return await asyncio.wrap_future(future)
+    finally:
+        # The slot is free when the thread is, even if the caller stopped waiting (a cancelled
+        # request): then the thread frees it. Otherwise it is freed here, on the loop, which
+        # saves a wake-up of the loop per call.
+        if future.done():
+            gate.release()
+        else:
+            future.add_done_callback(functools.partial(_release_from_thread, loop, gate))
 
 
 def _release_from_thread(
