@@ -102,7 +102,10 @@ class BlogQuery:
 
     @strawberry.field(description="The post with this slug, or null if the viewer may not see it.")
     async def post(self, info: Info, slug: str) -> Post | None:
-        return await or_none(selectors.apost_detail(viewer=info.context.user, slug=slug))
+        viewer = info.context.user
+        # An anonymous query's result is kept whole by the shared response cache.
+        post = selectors.apost_detail(viewer=viewer, slug=slug, cache=viewer.is_authenticated)
+        return await or_none(post)
 
     @strawberry.field(description="The comments on a post, oldest first unless `orderBy` says.")
     async def comments(

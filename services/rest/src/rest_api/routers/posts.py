@@ -82,7 +82,9 @@ async def create_post(
 @router.get("/{slug}", response_model=PostOut, summary="Get a post", **conditional(404))
 async def get_post(slug: str, viewer: Viewer) -> Response:
     """A published post, or a draft you may see; other drafts are 404."""
-    return readable_by(viewer, render(PostOut, await apost_detail(viewer=viewer, slug=slug)))
+    # An anonymous read is kept whole by the shared response cache (rest_api.etag).
+    post = await apost_detail(viewer=viewer, slug=slug, cache=viewer.is_authenticated)
+    return readable_by(viewer, render(PostOut, post))
 
 
 @router.put("/{slug}", response_model=PostOut, summary="Replace a post", responses=_EDIT_ERRORS)

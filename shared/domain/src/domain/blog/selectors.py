@@ -207,15 +207,16 @@ def post_list(
     )
 
 
-def post_detail(*, viewer: Any, slug: str) -> PostView:
-    """The post with ``slug`` if ``viewer`` may see it, else :class:`NotFound`."""
+def post_detail(*, viewer: Any, slug: str, cache: bool = True) -> PostView:
+    """The post with ``slug`` if ``viewer`` may see it, else :class:`NotFound`. ``cache=False``
+    skips the blog cache, as for :func:`post_list`."""
 
     def load() -> PostView | None:
         views = _views(_posts_by_slug.rows({"body": True}, {"slug": slug}))
         return views[0] if views else None
 
-    # A missing slug is cached too (as None): a flood of 404s costs no query.
-    view = blog_cache.get_or_set("post", (slug,), load, type=PostView | None)
+    # A missing slug is cached too (as None): asking again for it costs no query.
+    view = blog_cache.get_or_set("post", (slug,), load, type=PostView | None) if cache else load()
     if view is None:
         raise NotFound("No post with this slug.")
     require_view_post(viewer, view)
