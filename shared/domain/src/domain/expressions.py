@@ -14,7 +14,7 @@ class JSONBuildArray(Func):
     output_field = JSONField()
 
 
-class JSONTextAgg(OrderableAggMixin, Aggregate):  # type: ignore[misc]
+class JSONTextAgg(OrderableAggMixin, Aggregate):
     """``json_agg(expression ORDER BY ...)`` as text, for the caller to decode straight into its
     read models (msgspec), rather than psycopg parsing the JSON into dicts first."""
 
