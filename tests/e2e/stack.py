@@ -169,6 +169,21 @@ class Stack:
             time.sleep(0.5)
         raise AssertionError(f"not ready within {timeout} s: {waiting}")
 
+    def wait_healthy(self, *services: str, timeout: float = 120) -> None:
+        """Until Docker reports every running container of ``services`` healthy (after a pause,
+        say: its health checks failed meanwhile, and ``compose up --wait`` gives up on a container
+        that is unhealthy instead of waiting for it)."""
+        deadline = time.monotonic() + timeout
+        waiting: list[str] = []
+        while time.monotonic() < deadline:
+            names = [c for s in services for c in self.containers(s)]
+            states = docker("inspect", "--format", "{{.State.Health.Status}}", *names).split()
+            waiting = [n for n, state in zip(names, states, strict=True) if state != "healthy"]
+            if not waiting:
+                return
+            time.sleep(1)
+        raise AssertionError(f"not healthy within {timeout} s: {waiting}")
+
     def psql(self, sql: str, timeout: float = 60, database: str = DATABASE) -> str:
         """Run SQL in the stack's PostgreSQL as its owner; the rows, ``|``-separated."""
         (container,) = self.containers("postgres")

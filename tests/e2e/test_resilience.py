@@ -168,6 +168,8 @@ def test_a_readiness_flood_leaves_postgres_connections_bounded(stack: Stack):
     finally:
         done.set()
         stack.compose_command("unpause", "scheduler")
+        # Its health checks failed while it was paused; the tests after this one need it healthy.
+        stack.wait_healthy("scheduler")
 
     assert len(answers) == 600
     assert {status for _, status, _ in answers} == {200}
