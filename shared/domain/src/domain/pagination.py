@@ -27,9 +27,9 @@ from domain.errors import InvalidInput
 
 T = TypeVar("T")
 R = TypeVar("R")
+M = TypeVar("M", bound=Model)
 
 _cursor_encoder = msgspec.json.Encoder()
-M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True, slots=True)
