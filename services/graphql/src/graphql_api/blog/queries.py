@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
+from domain.asgi.http_cache import fills_part_caches
 from domain.blog import selectors
 from domain.blog.selectors import COMMENT_ORDERINGS, POST_ORDERINGS, TAG_ORDERINGS, PostFilters
 from graphql_api.blog.types import (
@@ -95,16 +96,14 @@ class BlogQuery:
             cursor=after,
             limit=first,
             body=_reads_post_bodies(info),
-            # An anonymous query's result is kept whole by the shared response cache.
-            cache=info.context.user.is_authenticated,
+            cache=fills_part_caches(info.context.user),
         )
         return connection(page, orderings=POST_ORDERINGS, ordering=order_by.value, after=after)
 
     @strawberry.field(description="The post with this slug, or null if the viewer may not see it.")
     async def post(self, info: Info, slug: str) -> Post | None:
         viewer = info.context.user
-        # An anonymous query's result is kept whole by the shared response cache.
-        post = selectors.apost_detail(viewer=viewer, slug=slug, cache=viewer.is_authenticated)
+        post = selectors.apost_detail(viewer=viewer, slug=slug, cache=fills_part_caches(viewer))
         return await or_none(post)
 
     @strawberry.field(description="The comments on a post, oldest first unless `orderBy` says.")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
+from domain.asgi.http_cache import fills_part_caches
 from domain.blog.records import PostView
 from domain.blog.selectors import PostFilters, apost_detail, apost_list
 from domain.blog.services.posts import (
@@ -52,8 +53,7 @@ async def list_posts(
         ordering=query.ordering,
         cursor=query.cursor,
         limit=query.limit,
-        # An anonymous read is kept whole by the shared response cache (rest_api.etag).
-        cache=viewer.is_authenticated,
+        cache=fills_part_caches(viewer),
     )
     next_url = next_page(request, page.next_cursor)
     return readable_by(viewer, render(PostPage, {"items": page.items, "next": next_url}))
@@ -82,8 +82,7 @@ async def create_post(
 @router.get("/{slug}", response_model=PostOut, summary="Get a post", **conditional(404))
 async def get_post(slug: str, viewer: Viewer) -> Response:
     """A published post, or a draft you may see; other drafts are 404."""
-    # An anonymous read is kept whole by the shared response cache (rest_api.etag).
-    post = await apost_detail(viewer=viewer, slug=slug, cache=viewer.is_authenticated)
+    post = await apost_detail(viewer=viewer, slug=slug, cache=fills_part_caches(viewer))
     return readable_by(viewer, render(PostOut, post))
 
 

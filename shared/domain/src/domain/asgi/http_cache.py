@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 from domain.asgi.middleware import ASGIApp, Message, Receive, Scope, Send
 from domain.cache import CachedResponse, Namespace
@@ -32,6 +33,13 @@ PUBLIC = b"public, max-age=0, must-revalidate"
 PRIVATE = b"private, max-age=0, must-revalidate"
 # Larger bodies are served, validated and tagged, but not kept in Redis.
 MAX_SHARED_BODY = 1 << 20
+
+
+def fills_part_caches(viewer: Any) -> bool:
+    """Whether a read for ``viewer`` should go through the domain's caches of its parts (the blog
+    cache). Not for an anonymous reader: this middleware keeps the whole response, so a copy of
+    its parts would be written on every miss and never read."""
+    return bool(viewer is not None and viewer.is_authenticated)
 
 
 def etag_of(body: bytes) -> str:

@@ -159,9 +159,8 @@ def post_list(
 ) -> Page[PostView]:
     """One page of posts with their author, category and tags, in one query. List pages leave
     the ``body`` out unless asked (GraphQL asks when it is selected). ``cache=False`` skips the
-    blog cache, for callers that cache the whole response themselves (REST's anonymous reads: a
-    page cached twice costs two more round trips to Redis per miss, and its second copy is never
-    read)."""
+    blog cache, for callers that cache the whole response themselves (anonymous reads through the
+    services' response cache: :func:`domain.asgi.http_cache.fills_part_caches`)."""
     filters = filters or PostFilters()
     limit = clamp_limit(limit)
     orderings = POST_ORDERINGS if filters.status == "draft" else PUBLISHED_POST_ORDERINGS
