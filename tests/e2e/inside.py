@@ -9,7 +9,7 @@ import subprocess
 import textwrap
 import time
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import DATABASE, Stack
 
 # Each service's readiness endpoint, from inside the compose network.
 READINESS = {
@@ -39,13 +39,13 @@ def exec_in(stack: Stack, service: str, *command: str, timeout: float = 120) -> 
 
 def sessions(stack: Stack) -> int:
     """Connections PostgreSQL has accepted to the application's database since it started."""
-    sql = "SELECT sessions FROM pg_stat_database WHERE datname = 'fastdjango'"
+    sql = f"SELECT sessions FROM pg_stat_database WHERE datname = '{DATABASE}'"  # noqa: S608
     return int(stack.psql(sql, database="postgres").strip())
 
 
 def connections(stack: Stack) -> int:
     """Connections open to the application's database right now."""
-    sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = 'fastdjango'"
+    sql = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{DATABASE}'"  # noqa: S608
     return int(stack.psql(sql, database="postgres").strip())
 
 

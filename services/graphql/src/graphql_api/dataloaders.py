@@ -133,37 +133,16 @@ class Loaders:
     def __init__(self, viewer: Any) -> None:
         self.viewer = viewer
 
-    @cached_property
-    def body_by_post_id(self) -> BodyByPostIdLoader:
-        return BodyByPostIdLoader()
-
-    @cached_property
-    def category_by_id(self) -> CategoryByIdLoader:
-        return CategoryByIdLoader()
-
-    @cached_property
-    def child_categories_by_parent_id(self) -> ChildCategoriesByParentIdLoader:
-        return ChildCategoriesByParentIdLoader()
-
-    @cached_property
-    def post_count_by_category_id(self) -> PostCountByCategoryIdLoader:
-        return PostCountByCategoryIdLoader()
-
-    @cached_property
-    def post_count_by_tag_id(self) -> PostCountByTagIdLoader:
-        return PostCountByTagIdLoader()
-
-    @cached_property
-    def comments_by_post_slice(self) -> CommentsByPostSliceLoader:
-        return CommentsByPostSliceLoader()
-
-    @cached_property
-    def published_posts_by_category_slice(self) -> PublishedPostsByCategorySliceLoader:
-        return PublishedPostsByCategorySliceLoader()
-
-    @cached_property
-    def post_by_id(self) -> PostByIdLoader:
-        return PostByIdLoader(self.viewer)
+    body_by_post_id = cached_property(lambda _: BodyByPostIdLoader())
+    category_by_id = cached_property(lambda _: CategoryByIdLoader())
+    child_categories_by_parent_id = cached_property(lambda _: ChildCategoriesByParentIdLoader())
+    post_count_by_category_id = cached_property(lambda _: PostCountByCategoryIdLoader())
+    post_count_by_tag_id = cached_property(lambda _: PostCountByTagIdLoader())
+    comments_by_post_slice = cached_property(lambda _: CommentsByPostSliceLoader())
+    published_posts_by_category_slice = cached_property(
+        lambda _: PublishedPostsByCategorySliceLoader()
+    )
+    post_by_id = cached_property(lambda self: PostByIdLoader(self.viewer))
 
     # Reads that already hold relations hand them to the loaders, which then need no query.
 
