@@ -22,6 +22,7 @@ from graphql_api.blog.subscriptions import BlogSubscription
 from graphql_api.config import Config
 from graphql_api.context import OperationContext
 from graphql_api.errors import ErrorPolicy, log_unexpected
+from graphql_api.executor import Executor
 from graphql_api.limits import OperationLimits
 
 Query = merge_types("Query", (BlogQuery, AccountsQuery))
@@ -60,4 +61,10 @@ def build_schema(config: Config) -> Schema:
         OperationContext,
         lambda: ErrorPolicy(mask=config.mask_errors),
     ]
-    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        execution_context_class=Executor,
+    )
