@@ -94,10 +94,11 @@ async def test_plain_scalars_get_no_resolve_info(
     monkeypatch.setattr(Executor, "build_resolve_info", counting)
     await _answer(make_app(), user_token)
 
-    assert "Post.comments" in asked  # resolvers and objects keep graphql-core's path
-    assert "Post.author" in asked
+    # Resolvers and lists keep graphql-core's path; scalars and objects read as attributes don't.
+    assert {"Query.posts", "Post.comments", "Post.tags", "Category.parent"} <= set(asked)
     plain = {"Post.title", "Post.slug", "Post.status", "Author.username", "Tag.name"}
     assert plain.isdisjoint(asked)
+    assert {"PostEdge.node", "Post.author", "Post.category"}.isdisjoint(asked)
 
 
 # Errors, on a schema of its own: a null in a non-null field, a value the scalar refuses.
@@ -108,6 +109,17 @@ class Item:
     name: str
     count: int
     note: str | None
+
+
+@strawberry.type
+class Holder:
+    item: Item  # a non-null object read as an attribute
+
+    @strawberry.field
+    async def later(self) -> int:  # an awaited field beside it
+        if self.item is not None and self.item.count == 2:
+            raise ValueError("not later")
+        return 7
 
 
 @strawberry.type
@@ -124,6 +136,11 @@ class Query:
         nameless = Item(name=None, count=2, note="x")  # type: ignore[arg-type]
         uncountable = Item(name="bad", count="many", note=None)  # type: ignore[arg-type]
         return Box(item=nameless, items=[good, uncountable, nameless])
+
+    @strawberry.field
+    def holders(self) -> list[Holder | None]:
+        one, two = Item(name="one", count=1, note=None), Item(name="two", count=2, note=None)
+        return [Holder(item=None), Holder(item=one), Holder(item=two)]  # type: ignore[arg-type]
 
 
 ERRORS = "{ box { item { note name count } items { name count note } } }"
@@ -144,11 +161,15 @@ async def test_field_errors_are_graphql_cores(case: str):
     assert len(ours.errors) == 3
 
 
-def test_readers_are_made_once_per_field():
+def test_a_field_is_planned_once_per_type():
     schema = strawberry.Schema(Query, execution_context_class=Executor)
-    field = schema._schema.get_type("Item").fields["name"]  # type: ignore[union-attr]
-    assert executor_module._cached_reader(field) is executor_module._cached_reader(field)
-    assert executor_module._cached_reader(field)(Item(name="n", count=0, note=None)) == "n"
+    item = schema._schema.get_type("Item")
+    shape = executor_module._shape(schema._schema, item, "name")  # type: ignore[arg-type]
+    assert executor_module._shape(schema._schema, item, "name") is shape  # type: ignore[arg-type]
+    assert shape.kind is executor_module._Kind.SCALAR
+    assert shape.read(Item(name="n", count=0, note=None)) == "n"  # type: ignore[misc]
+    later = executor_module._shape(schema._schema, schema._schema.get_type("Holder"), "later")  # type: ignore[arg-type]
+    assert later.kind is executor_module._Kind.OTHER
 
 
 class Shout(strawberry.extensions.SchemaExtension):
@@ -161,3 +182,16 @@ async def test_an_extension_that_wraps_resolvers_sees_every_field():
     schema = strawberry.Schema(Query, extensions=[Shout], execution_context_class=Executor)
     result = await schema.execute("{ box { items { name } } }")
     assert result.data == {"box": {"items": [{"name": "GOOD"}, {"name": "BAD"}, None]}}
+
+
+async def test_object_errors_are_graphql_cores():
+    """A null non-null object, and an error in an awaited field beside an object read as an
+    attribute: each nulls its holder, at the same path and with the same message."""
+    query = "{ holders { item { name count } later } }"
+    ours = await strawberry.Schema(Query, execution_context_class=Executor).execute(query)
+    stock = await strawberry.Schema(Query).execute(query)
+
+    assert json.dumps(ours.data) == json.dumps(stock.data)
+    assert ours.data == {"holders": [None, {"item": {"name": "one", "count": 1}, "later": 7}, None]}
+    assert [(e.message, e.path) for e in ours.errors] == [(e.message, e.path) for e in stock.errors]
+    assert [e.path for e in ours.errors] == [["holders", 0, "item"], ["holders", 2, "later"]]
