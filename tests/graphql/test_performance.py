@@ -128,3 +128,27 @@ def test_every_resolver_is_async(app):
     assert "Category.parent" in resolvers
     assert "Subscription.comment_added" in resolvers
     assert [name for name, resolver in resolvers.items() if not resolver.is_async] == []
+
+
+BODIES = {
+    "a fragment on edges": "{ posts(first: 5) { edges { node { ...Text } } } }"
+    " fragment Text on Post { title body }",
+    "an inline fragment on nodes": "{ posts(first: 5) { nodes { ... on Post { body } } } }",
+    "no body": "{ posts(first: 5) { nodes { title } } }",
+}
+
+
+@pytest.mark.parametrize("selection", BODIES)
+async def test_a_page_that_returns_bodies_loads_them_with_the_page(fifty_posts, gql, selection):
+    """One statement: the page reads `body` when the selection asks for it, in whatever
+    fragment, and leaves it out otherwise (a missed body would cost a second statement)."""
+    await db.run(blog_cache.invalidate)
+    with db.track_queries(capture=True) as log:
+        data = await gql.data(BODIES[selection])
+    posts = data["posts"].get("nodes") or [edge["node"] for edge in data["posts"]["edges"]]
+    assert len(posts) == 5
+    if selection != "no body":
+        assert all(post["body"] for post in posts)
+    assert len(log.statements) == 1, "\n".join(log.statements)
+    reads_body = "body" in log.statements[0].split(" FROM ")[0]
+    assert reads_body == (selection != "no body")
