@@ -195,3 +195,22 @@ async def test_object_errors_are_graphql_cores():
     assert ours.data == {"holders": [None, {"item": {"name": "one", "count": 1}, "later": 7}, None]}
     assert [(e.message, e.path) for e in ours.errors] == [(e.message, e.path) for e in stock.errors]
     assert [e.path for e in ours.errors] == [["holders", 0, "item"], ["holders", 2, "later"]]
+
+
+async def _an_item() -> Item:
+    return Item(name="later", count=3, note=None)
+
+
+async def test_an_object_attribute_holding_an_awaitable_is_awaited_as_graphql_core_does():
+    query = "{ holders { item { name } } }"
+
+    @strawberry.type
+    class AwaitingQuery:
+        @strawberry.field
+        def holders(self) -> list[Holder]:
+            return [Holder(item=_an_item())]  # type: ignore[arg-type]
+
+    ours = await strawberry.Schema(AwaitingQuery, execution_context_class=Executor).execute(query)
+    stock = await strawberry.Schema(AwaitingQuery).execute(query)
+    assert ours.errors is None
+    assert ours.data == stock.data == {"holders": [{"item": {"name": "later"}}]}

@@ -4,17 +4,20 @@ work that does not serialise on one thread, and no resolver that could block the
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from typing import Any
 
 import pytest
 from django.db import connection
+from graphql import parse
 from strawberry.types.base import StrawberryObjectDefinition
 
 from domain import db
 from domain.blog import selectors
 from domain.blog.cache import blog_cache
 from domain.pagination import Page
+from graphql_api.blog.queries import _fields
 from tests import factories
 from tests.graphql.helpers import GraphQLClient
 
@@ -152,3 +155,15 @@ async def test_a_page_that_returns_bodies_loads_them_with_the_page(fifty_posts, 
     assert len(log.statements) == 1, "\n".join(log.statements)
     reads_body = "body" in log.statements[0].split(" FROM ")[0]
     assert reads_body == (selection != "no body")
+
+
+def test_bodies_are_found_through_a_chain_of_fragments_longer_than_the_recursion_limit():
+    depth = sys.getrecursionlimit() + 100
+    chain = " ".join(f"fragment F{n} on Post {{ ...F{n + 1} }}" for n in range(depth))
+    document = parse(
+        f"{{ posts {{ nodes {{ ...F0 }} }} }} {chain} fragment F{depth} on Post {{ body }}",
+        max_tokens=None,
+    )
+    fragments = {d.name.value: d for d in document.definitions[1:]}
+    nodes = document.definitions[0].selection_set.selections[0].selection_set.selections[0]
+    assert [field.name.value for field in _fields(nodes.selection_set, fragments)] == ["body"]

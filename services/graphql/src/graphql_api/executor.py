@@ -9,13 +9,14 @@ object dispatch: about half of a page miss's CPU (docs/benchmarks.md).
 
 Here a field whose resolver is Strawberry's plain attribute read and that has no arguments is
 read directly: a scalar or enum is coerced, an object (of a type that needs no ``is_type_of``
-check) has its selection executed. What each field of a selection set takes is worked out once
-per operation. The spec's rules stay: a null in a non-null field, a value the scalar refuses and
-an error inside an object's selection are field errors at the field's path, propagated as
-graphql-core propagates them, and the response keeps the order of the selection. Every other
-field (resolvers, lists, abstract types), and every field while a schema extension wraps the
-resolvers, takes graphql-core's own path. (An attribute holding an awaitable is awaited for an
-object, as graphql-core would; for a scalar it is a field error, which no read model here has.)
+check) has its selection executed. What a field takes is worked out once per type, and a
+selection set's steps once per operation. The spec's rules stay: a null in a non-null field, a
+value the scalar refuses and an error inside an object's selection are field errors at the
+field's path, propagated as graphql-core propagates them, and the response keeps the order of
+the selection. Every other field (resolvers, lists, abstract types), and every field while a
+schema extension wraps the resolvers, takes graphql-core's own path. An attribute holding an
+awaitable is awaited for an object, as graphql-core would; for a scalar it is a field error
+(no read model here holds one).
 """
 
 from __future__ import annotations

@@ -61,15 +61,19 @@ class PostFilter:
 def _fields(
     selection_set: SelectionSetNode | None, fragments: Mapping[str, FragmentDefinitionNode]
 ) -> Iterator[FieldNode]:
-    """The fields of a selection set, with those of its fragments."""
-    for selection in selection_set.selections if selection_set else ():
-        if isinstance(selection, FieldNode):
-            yield selection
-        elif isinstance(selection, InlineFragmentNode):
-            yield from _fields(selection.selection_set, fragments)
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            yield from _fields(fragment.selection_set if fragment else None, fragments)
+    """The fields of a selection set, with those of its fragments; iterative, as a chain of
+    fragment spreads may be longer than Python's recursion limit."""
+    stack = [selection_set] if selection_set else []
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                stack.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    stack.append(fragment.selection_set)
 
 
 def _named(name: str, fields: Iterable[FieldNode]) -> list[FieldNode]:
