@@ -134,3 +134,41 @@ def test_comment_querysets(user, other_user):
     assert list(Comment.objects.on_post(post)) == [comment]
     assert Comment.objects.with_author().get(pk=comment.pk).author.username == "bob"
     assert list(Comment.objects.on_visible_posts(user)) == [comment]
+
+
+def test_a_page_of_published_posts_is_planned_once_with_the_partial_index(user):
+    """Prepared statements get PostgreSQL's generic plan, made without the parameters' values:
+    with ``status`` a parameter it could not use ``post_published_idx`` (its predicate is
+    ``status = 'published'``) and the page was re-planned on every execution."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from domain.blog.selectors import PostFilters, post_list
+    from domain.pagination import encode_cursor
+
+    make_posts(user, 3)
+    statements: list[tuple[str, object]] = []
+
+    def capture(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    cursor = encode_cursor("-published_at", "2026-01-01T00:00:00+00:00", 10**9)
+    with connection.execute_wrapper(capture):
+        post_list(
+            viewer=AnonymousUser(),
+            filters=PostFilters(),
+            ordering="-published_at",
+            cursor=cursor,
+            limit=20,
+            cache=False,
+        )
+    ((sql, params),) = statements
+    assert "published" not in [str(p) for p in params]
+    numbered = sql.split("%s")
+    generic = "".join(f"{part}${n}" for n, part in enumerate(numbered[:-1], 1)) + numbered[-1]
+    with connection.cursor() as db:
+        # Without statistics the planner would pick a scan of the (small) table either way.
+        db.execute("SET LOCAL enable_seqscan = off")
+        db.execute("EXPLAIN (GENERIC_PLAN) " + generic)
+        plan = "\n".join(row[0] for row in db.fetchall())
+    assert "post_published_idx" in plan, plan

@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Tex
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from domain.expressions import JSONBuildArray, JSONTextAgg
+from domain.expressions import Constant, JSONBuildArray, JSONTextAgg
 
 if TYPE_CHECKING:
     from domain.blog.models import Post
@@ -143,7 +143,8 @@ class PostQuerySet(models.QuerySet["Post"]):
             self.query.add_deferred_loading(["search_vector"])
 
     def published(self) -> PostQuerySet:
-        return self.filter(status="published")
+        # A literal, so that prepared statements can use the published posts' partial indexes.
+        return self.filter(status=Constant("published"))
 
     def drafts(self) -> PostQuerySet:
         return self.filter(status="draft")
