@@ -230,3 +230,34 @@ async def test_the_response_cache_resumes_after_redis_restarts(client, hello, ow
     logged = [r.getMessage() for r in caplog.records if r.name == "domain.cache"]
     assert sum("cache unavailable" in m for m in logged) == 1, logged  # once per outage
     assert "cache available again" in logged, logged
+
+
+async def test_a_hung_redis_costs_the_response_cache_one_timeout(
+    client, hello, own_redis, settings, monkeypatch
+):
+    """Redis paused (it accepts the command and never answers): the first lookup gives up at
+    the link's deadline, which opens the breaker, and the reads after it are served from the
+    database without asking Redis. Counted, not timed; the outer bound only turns a lookup that
+    never gives up into a failure instead of a hung test."""
+    from domain import cache as domain_cache
+
+    settings.CACHE_RETRY_AFTER = 30
+    await client.get("/api/v1/posts")  # a connection to Redis is kept idle
+    commands = Counter[str]()
+    link_call = domain_cache._Link.__call__
+
+    async def counted_command(self: Any, *command: Any) -> Any:
+        commands[command[0]] += 1
+        return await link_call(self, *command)
+
+    monkeypatch.setattr(domain_cache._Link, "__call__", counted_command)
+    own_redis.pause()
+    try:
+        async with asyncio.timeout(10):
+            for _ in range(5):
+                response, queries = await counted(client, "/api/v1/posts")
+                assert (response.status_code, queries > 0) == (200, True)
+    finally:
+        own_redis.unpause()
+    assert commands == {"MGET": 1}
+    assert not domain_cache._breakers[settings.CACHES["default"]["LOCATION"]].allows()
