@@ -34,7 +34,7 @@ def create_app() -> FastAPI:
     from domain.asgi.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
     from domain.blog.cache import blog_cache
     from rest_api import inputs, openapi, problems
-    from rest_api.routers import api_router, health_router
+    from rest_api.routers import include_routes
 
     app = FastAPI(
         title="Fast Django REST API",
@@ -52,8 +52,7 @@ def create_app() -> FastAPI:
         # provider configured: measurable on a cache hit, and nothing receives them.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.include_router(api_router)
-    app.include_router(health_router)
+    include_routes(app)
     problems.install(app)
     openapi.install(app)
     # Outermost last: request context (ID, query count, access log), then the catch-all 500, then
