@@ -12,6 +12,7 @@ import pytest
 import strawberry
 import strawberry.extensions
 from starlette.applications import Starlette
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graphql_api import executor as executor_module
@@ -79,26 +80,33 @@ async def test_a_page_is_the_same_as_graphql_core_executes_it(
     assert list(data[1]["node"])[:4] == ["__typename", "heading", "author", "slug"]
 
 
-async def test_plain_scalars_get_no_resolve_info(
+async def test_plain_fields_get_no_resolve_info(
     make_app: Callable[..., Starlette], posts: None, user_token: str, monkeypatch
 ):
     """The short path is taken: it relies on Strawberry marking its attribute resolvers, and
     this fails if that mark goes away."""
     asked: list[str] = []
-    build = Executor.build_resolve_info
+    build = StrawberryGraphQLCoreExecutionContext.build_resolve_info
 
-    def counting(self: Executor, field: Any, nodes: Any, parent: Any, path: Any) -> Any:
+    def counting(self: Any, field: Any, nodes: Any, parent: Any, path: Any) -> Any:
         asked.append(f"{parent.name}.{nodes[0].name.value}")
         return build(self, field, nodes, parent, path)
 
-    monkeypatch.setattr(Executor, "build_resolve_info", counting)
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counting)
     await _answer(make_app(), user_token)
+    ours = set(asked)
+    asked.clear()
+    monkeypatch.setattr(schema_module, "Executor", StrawberryGraphQLCoreExecutionContext)
+    await _answer(make_app(), user_token)
+    stock = set(asked)
 
-    # Resolvers and lists keep graphql-core's path; scalars and objects read as attributes don't.
-    assert {"Query.posts", "Post.comments", "Post.tags", "Category.parent"} <= set(asked)
-    plain = {"Post.title", "Post.slug", "Post.status", "Author.username", "Tag.name"}
-    assert plain.isdisjoint(asked)
-    assert {"PostEdge.node", "Post.author", "Post.category"}.isdisjoint(asked)
+    resolvers = {"Query.posts", "Post.comments", "Category.parent"}
+    scalars = {"Post.title", "Post.slug", "Post.status", "Author.username", "Tag.name"}
+    objects = {"PostEdge.node", "Post.author", "Post.category"}
+    lists = {"PostConnection.edges", "Post.tags"}
+    assert resolvers | scalars | objects | lists <= stock
+    assert resolvers <= ours
+    assert ours.isdisjoint(scalars | objects | lists)
 
 
 # Errors, on a schema of its own: a null in a non-null field, a value the scalar refuses.
@@ -214,3 +222,114 @@ async def test_an_object_attribute_holding_an_awaitable_is_awaited_as_graphql_co
     stock = await strawberry.Schema(AwaitingQuery).execute(query)
     assert ours.errors is None
     assert ours.data == stock.data == {"holders": [{"item": {"name": "later"}}]}
+
+
+# Lists read as attributes: items that are null where they may not be, scalars the type
+# refuses, awaitable items, and iterables that are not lists.
+
+
+async def _a_later_item(name: str | None) -> Item:
+    return Item(name=name, count=9, note=None)  # type: ignore[arg-type]
+
+
+@strawberry.type
+class Shelf:
+    strict: list[Item] | None  # non-null items: one null item nulls the list
+    strict_names: list[str] | None
+    loose_names: list[str | None]
+    counts: list[int] | None
+    awaited: list[Item | None]
+    generated: list[Item | None]
+
+
+@strawberry.type
+class ShelfQuery:
+    @strawberry.field
+    def shelves(self) -> list[Shelf]:
+        item = Item(name="a", count=1, note=None)
+        nameless = Item(name=None, count=2, note=None)  # type: ignore[arg-type]
+        return [
+            Shelf(
+                strict=[item, None],  # type: ignore[list-item]
+                strict_names=["x", None],  # type: ignore[list-item]
+                loose_names=["x", None],
+                counts=[1, "two", 3],  # type: ignore[list-item]
+                awaited=[_a_later_item("later"), _a_later_item(None), item],  # type: ignore[list-item]
+                generated=(entry for entry in (item, nameless)),  # type: ignore[arg-type]
+            ),
+            Shelf(
+                strict=[item],
+                strict_names=None,
+                loose_names=[],
+                counts=(),  # type: ignore[arg-type]
+                awaited=[],
+                generated=[],
+            ),
+        ]
+
+
+SHELVES = """{ shelves {
+  strict { name } strictNames looseNames counts
+  awaited { name count } generated { name }
+} }"""
+
+
+async def test_list_errors_are_graphql_cores():
+    ours = await strawberry.Schema(ShelfQuery, execution_context_class=Executor).execute(SHELVES)
+    stock = await strawberry.Schema(ShelfQuery).execute(SHELVES)
+
+    assert json.dumps(ours.data) == json.dumps(stock.data)
+    assert [(e.message, e.path) for e in ours.errors] == [(e.message, e.path) for e in stock.errors]
+    first, second = ours.data["shelves"]
+    assert first["strict"] is None
+    assert first["strictNames"] is None
+    assert first["looseNames"] == ["x", None]
+    assert first["awaited"] == [{"name": "later", "count": 9}, None, {"name": "a", "count": 1}]
+    assert second == {"strict": [{"name": "a"}], "strictNames": None, "looseNames": [],
+                      "counts": [], "awaited": [], "generated": []}  # fmt: skip
+    assert first["counts"] is None
+    assert first["generated"] == [{"name": "a"}, None]
+    assert {tuple(e.path) for e in ours.errors} == {
+        ("shelves", 0, "strict", 1),
+        ("shelves", 0, "strictNames", 1),
+        ("shelves", 0, "counts", 1),
+        ("shelves", 0, "awaited", 1, "name"),
+        ("shelves", 0, "generated", 1, "name"),
+    }
+
+
+@strawberry.type
+class Crate:
+    items: list[Item]
+    item: Item
+
+
+@strawberry.type
+class CrateQuery:
+    @strawberry.field
+    def crate(self) -> Crate:
+        items = [Item(name=name, count=count, note=None) for count, name in enumerate("abc")]
+        return Crate(items=items, item=Item(name="x", count=9, note="n"))
+
+
+async def _incremental(execution_context_class: type) -> list[Any]:
+    schema = strawberry.Schema(
+        CrateQuery,
+        execution_context_class=execution_context_class,
+        config=StrawberryConfig(enable_experimental_incremental_execution=True),
+    )
+    result = await schema.execute(
+        "{ crate { items @stream(initialCount: 1) { name } item { name ... @defer { count } } } }"
+    )
+    answers = [result.initial_result.formatted]  # type: ignore[union-attr]
+    answers += [later.formatted async for later in result.subsequent_results]  # type: ignore[union-attr]
+    return answers
+
+
+async def test_stream_and_defer_are_left_to_graphql_core():
+    """The project's schema has neither directive; a fork that enables them gets graphql-core's
+    incremental delivery, not the short path's one-piece answer."""
+    ours = await _incremental(Executor)
+    assert ours == await _incremental(StrawberryGraphQLCoreExecutionContext)
+    assert ours[0]["data"] == {"crate": {"items": [{"name": "a"}], "item": {"name": "x"}}}
+    assert len(ours) == 3

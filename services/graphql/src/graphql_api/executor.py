@@ -9,19 +9,21 @@ object dispatch: about half of a page miss's CPU (docs/benchmarks.md).
 
 Here a field whose resolver is Strawberry's plain attribute read and that has no arguments is
 read directly: a scalar or enum is coerced, an object (of a type that needs no ``is_type_of``
-check) has its selection executed. What a field takes is worked out once per type, and a
-selection set's steps once per operation. The spec's rules stay: a null in a non-null field, a
-value the scalar refuses and an error inside an object's selection are field errors at the
-field's path, propagated as graphql-core propagates them, and the response keeps the order of
-the selection. Every other field (resolvers, lists, abstract types), and every field while a
-schema extension wraps the resolvers, takes graphql-core's own path. An attribute holding an
-awaitable is awaited for an object, as graphql-core would; for a scalar it is a field error
-(no read model here holds one).
+check) has its selection executed, and a list of either (a page's edges, a post's tags) has each
+item completed so. What a field takes is worked out once per type; a selection set's steps, and
+each object field's own subfields, once per operation, so every item of a list shares them. The
+spec's rules stay: a null in a non-null field or item, a value the scalar refuses and an error
+inside an object's selection are field errors at the field's (or item's) path, propagated as
+graphql-core propagates them, and the response keeps the order of the selection. Every other
+field (resolvers, abstract types, a list that is not a list or tuple, a ``@stream``ed list, a
+selection holding a ``@defer``), and every field while a schema extension wraps the resolvers,
+takes graphql-core's own path. An awaitable attribute or list item is awaited as graphql-core
+would; for a scalar it is a field error (no read model here holds one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -32,6 +34,7 @@ from graphql import (
     GraphQLSchema,
     Undefined,
     is_leaf_type,
+    is_list_type,
     is_non_null_type,
     is_object_type,
 )
@@ -44,6 +47,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 class _Kind(Enum):
     SCALAR = "scalar"  # read and coerced here
     OBJECT = "object"  # read here, its selection executed
+    LIST = "list"  # a list of scalars or of objects, read here, each item completed here
     OTHER = "other"  # graphql-core's execute_field
 
 
@@ -55,14 +59,31 @@ class _Shape(NamedTuple):
     read: Callable[[Any], Any] | None
     type: Any  # the field's type without its non-null wrapper
     non_null: bool
+    item: _Item | None = None  # what a list's items are
 
 
-class _Step(NamedTuple):
-    """One field of a selection set."""
+class _Item(NamedTuple):
+    """The items of a list field."""
 
-    response_name: str
-    field_details_list: FieldDetailsList
-    shape: _Shape
+    type: Any  # as declared, non-null wrapper included (for graphql-core's error handling)
+    inner: Any  # without it
+    non_null: bool
+    leaf: bool
+
+
+class _Step:
+    """One field of a selection set, and (once it is first needed) its own selection's steps."""
+
+    __slots__ = ("defers", "field_details_list", "response_name", "shape", "subfields")
+
+    def __init__(
+        self, response_name: str, field_details_list: FieldDetailsList, shape: _Shape
+    ) -> None:
+        self.response_name = response_name
+        self.field_details_list = field_details_list
+        self.shape = shape
+        self.subfields: tuple[_Step, ...] | None = None
+        self.defers = False  # its selection holds a @defer: graphql-core's incremental executor
 
 
 def _reader(field: GraphQLField) -> Callable[[Any], Any] | None:
@@ -83,13 +104,27 @@ def _shape_of(field: GraphQLField | None) -> _Shape:
         return _Shape(_Kind.OTHER, field, None, None, False)
     non_null = is_non_null_type(field.type)
     inner = field.type.of_type if non_null else field.type  # type: ignore[union-attr]
-    if is_leaf_type(inner):
-        kind = _Kind.SCALAR
-    elif is_object_type(inner) and inner.is_type_of is None:
-        kind = _Kind.OBJECT
+    item = None
+    if _plain(inner):
+        kind = _Kind.SCALAR if is_leaf_type(inner) else _Kind.OBJECT
+    elif is_list_type(inner) and _plain(_unwrapped(inner.of_type)):
+        kind = _Kind.LIST
+        item_inner = _unwrapped(inner.of_type)
+        item = _Item(
+            inner.of_type, item_inner, item_inner is not inner.of_type, is_leaf_type(item_inner)
+        )
     else:
         kind = _Kind.OTHER
-    return _Shape(kind, field, read, inner, non_null)
+    return _Shape(kind, field, read, inner, non_null, item)
+
+
+def _unwrapped(type_: Any) -> Any:
+    return type_.of_type if is_non_null_type(type_) else type_
+
+
+def _plain(type_: Any) -> bool:
+    """A leaf, or an object type that needs no ``is_type_of`` check."""
+    return is_leaf_type(type_) or (is_object_type(type_) and type_.is_type_of is None)
 
 
 # (id(type), field name) -> (type, shape): a schema's types live as long as the process, and
@@ -106,6 +141,19 @@ def _shape(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: st
     return entry[1]
 
 
+def _step_shape(
+    schema: GraphQLSchema, parent_type: GraphQLObjectType, details: FieldDetailsList
+) -> _Shape:
+    shape = _shape(schema, parent_type, details[0].node.name.value)
+    if shape.kind is _Kind.LIST and any(
+        directive.name.value == "stream"
+        for detail in details
+        for directive in detail.node.directives or ()
+    ):
+        return shape._replace(kind=_Kind.OTHER)  # @stream: graphql-core's
+    return shape
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -119,7 +167,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         entry = self._plans.get(id(grouped_field_set))
         if entry is None or entry[0] is not grouped_field_set:
             steps = tuple(
-                _Step(name, details, _shape(self.schema, parent_type, details[0].node.name.value))
+                _Step(name, details, _step_shape(self.schema, parent_type, details))
                 for name, details in grouped_field_set.items()
             )
             entry = self._plans[id(grouped_field_set)] = (grouped_field_set, steps)
@@ -138,18 +186,28 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        steps = self._steps(parent_type, grouped_field_set)
+        return self._run(parent_type, source_value, path, steps, position_context)
+
+    def _run(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        steps: tuple[_Step, ...],
+        position_context: Any,
+    ) -> Any:
         results: dict[str, Any] = {}
         awaitable_names: list[str] = []
         is_awaitable = self.is_awaitable
         try:
-            for step in self._steps(parent_type, grouped_field_set):
+            for step in steps:
                 name = step.response_name
-                if step.shape.kind is _Kind.SCALAR:
+                kind = step.shape.kind
+                if kind is _Kind.SCALAR:
                     results[name] = self._scalar(step, parent_type, source_value, path)
                     continue
-                if step.shape.kind is _Kind.OBJECT:
-                    result = self._object(step, parent_type, source_value, path, position_context)
-                else:
+                if kind is _Kind.OTHER:
                     result = self.execute_field(
                         parent_type,
                         source_value,
@@ -159,6 +217,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     )
                     if result is Undefined:
                         continue
+                else:
+                    result = self._composite(
+                        step, parent_type, source_value, path, position_context
+                    )
                 results[name] = result
                 if is_awaitable(result):
                     awaitable_names.append(name)
@@ -181,10 +243,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
-    def _null(self, step: _Step, parent_type: GraphQLObjectType) -> None:
-        if step.shape.non_null:
-            name = step.field_details_list[0].node.name.value
-            raise TypeError(f"Cannot return null for non-nullable field {parent_type.name}.{name}.")
+    def _null_error(self, step: _Step, parent_type: GraphQLObjectType) -> TypeError:
+        name = step.field_details_list[0].node.name.value
+        return TypeError(f"Cannot return null for non-nullable field {parent_type.name}.{name}.")
 
     def _scalar(
         self, step: _Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
@@ -192,13 +253,15 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         try:
             value = step.shape.read(source)  # type: ignore[misc]
             if value is None or value is Undefined:
-                return self._null(step, parent_type)
+                if step.shape.non_null:
+                    raise self._null_error(step, parent_type)
+                return None
             return self.complete_leaf_value(step.shape.type, value)
         except Exception as raw_error:
             self._field_error(raw_error, step, Path(path, step.response_name, parent_type.name))
             return None
 
-    def _object(
+    def _composite(
         self,
         step: _Step,
         parent_type: GraphQLObjectType,
@@ -206,36 +269,153 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         path: Path | None,
         position_context: Any,
     ) -> Any:
+        """An object's selection, or a list's items, completed here."""
         field_path = Path(path, step.response_name, parent_type.name)
+        shape = step.shape
         try:
-            value = step.shape.read(source)  # type: ignore[misc]
+            value = shape.read(source)  # type: ignore[misc]
             if value is None or value is Undefined:
-                return self._null(step, parent_type)
-            if self.is_awaitable(value):  # an attribute holding an awaitable: the long way
-                nodes = [details.node for details in step.field_details_list]
-                info = self.build_resolve_info(step.shape.field, nodes, parent_type, field_path)  # type: ignore[arg-type]
-                return self.complete_awaitable_value(
-                    step.shape.field.type,  # type: ignore[union-attr]
-                    step.field_details_list,
-                    info,
-                    field_path,
-                    value,
-                    position_context,
-                )
-            completed = self.collect_and_execute_subfields(
-                step.shape.type, step.field_details_list, field_path, value, position_context
-            )
+                if shape.non_null:
+                    raise self._null_error(step, parent_type)
+                return None
+            if shape.kind is _Kind.OBJECT and not self.is_awaitable(value):
+                completed = self._select(step, shape.type, field_path, value, position_context)
+            elif shape.kind is _Kind.LIST and isinstance(value, list | tuple):
+                completed = self._items(step, parent_type, field_path, value, position_context)
+            else:  # an awaitable, a generator, an async iterable: graphql-core's way
+                return self._long_way(step, parent_type, field_path, value, position_context)
         except Exception as raw_error:
             self._field_error(raw_error, step, field_path)
             return None
         if not self.is_awaitable(completed):
             return completed
+        return self._guarded(completed, shape.field.type, step.field_details_list, field_path)  # type: ignore[union-attr]
 
+    def _items(
+        self,
+        step: _Step,
+        parent_type: GraphQLObjectType,
+        path: Path,
+        values: list[Any] | tuple[Any, ...],
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's ``complete_iterable_value`` for a list of leaves or plain objects."""
+        item: _Item = step.shape.item  # type: ignore[assignment]
+        details = step.field_details_list
+        is_awaitable = self.is_awaitable
+        results: list[Any] = []
+        pending: list[int] = []
+        try:
+            for index, value in enumerate(values):
+                item_path = Path(path, index, None)
+                if is_awaitable(value):
+                    info = self.build_resolve_info(
+                        step.shape.field,  # type: ignore[arg-type]
+                        [detail.node for detail in details],
+                        parent_type,
+                        path,
+                    )
+                    results.append(
+                        self.complete_awaitable_list_item_value(
+                            value, item.type, details, info, item_path, position_context
+                        )
+                    )
+                    pending.append(index)
+                    continue
+                try:
+                    if isinstance(value, Exception):
+                        raise value
+                    if value is None or value is Undefined:
+                        if item.non_null:
+                            raise self._null_error(step, parent_type)
+                        completed = None
+                    elif item.leaf:
+                        completed = self.complete_leaf_value(item.inner, value)
+                    else:
+                        completed = self._select(
+                            step, item.inner, item_path, value, position_context
+                        )
+                        if is_awaitable(completed):
+                            completed = self._guarded(completed, item.type, details, item_path)
+                            pending.append(index)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item.type, details, item_path)
+                    completed = None
+                results.append(completed)
+        except Exception:
+            if pending:
+                self.settle_in_background([results[index] for index in pending])
+            raise
+
+        if not pending:
+            return results
+
+        async def gathered() -> list[Any]:
+            if len(pending) == 1:
+                results[pending[0]] = await results[pending[0]]
+            else:
+                values = await gather_with_cancel(*(results[index] for index in pending))
+                for index, value in zip(pending, values, strict=True):
+                    results[index] = value
+            return results
+
+        return gathered()
+
+    def _select(
+        self,
+        step: _Step,
+        return_type: GraphQLObjectType,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """``collect_and_execute_subfields``, with the subfields' steps kept on the step: the
+        same for every item of a list. Inside a deferred fragment (a position context), or where
+        the selection holds one, graphql-core's incremental executor does it."""
+        if position_context is None and not step.defers:
+            steps = step.subfields
+            if steps is None:
+                grouped, new_defer_usages, _ = self.collect_subfields(
+                    return_type, step.field_details_list
+                )
+                step.defers = bool(new_defer_usages)
+                steps = step.subfields = self._steps(return_type, grouped)
+            if not step.defers:
+                return self._run(return_type, value, path, steps, None)
+        return self.collect_and_execute_subfields(
+            return_type, step.field_details_list, path, value, position_context
+        )
+
+    def _long_way(
+        self,
+        step: _Step,
+        parent_type: GraphQLObjectType,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        field: GraphQLField = step.shape.field  # type: ignore[assignment]
+        details = step.field_details_list
+        info = self.build_resolve_info(
+            field, [detail.node for detail in details], parent_type, path
+        )
+        if self.is_awaitable(value):  # completes and handles its errors itself
+            return self.complete_awaitable_value(
+                field.type, details, info, path, value, position_context
+            )
+        completed = self.complete_value(field.type, details, info, path, value, position_context)
+        if not self.is_awaitable(completed):
+            return completed
+        return self._guarded(completed, field.type, details, path)
+
+    def _guarded(
+        self, completed: Awaitable[Any], return_type: Any, details: FieldDetailsList, path: Path
+    ) -> Awaitable[Any]:
         async def awaited() -> Any:
             try:
                 return await completed
             except Exception as raw_error:
-                self._field_error(raw_error, step, field_path)
+                self.handle_field_error(raw_error, return_type, details, path)
                 return None
 
         return awaited()
