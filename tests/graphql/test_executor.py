@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NewType
 
 import pytest
 import strawberry
@@ -333,3 +333,34 @@ async def test_stream_and_defer_are_left_to_graphql_core():
     assert ours == await _incremental(StrawberryGraphQLCoreExecutionContext)
     assert ours[0]["data"] == {"crate": {"items": [{"name": "a"}], "item": {"name": "x"}}}
     assert len(ours) == 3
+
+
+Blank = NewType("Blank", str)
+BLANK = StrawberryConfig(
+    scalar_map={Blank: strawberry.scalar(name="Blank", serialize=lambda _: None, parse_value=str)}
+)
+
+
+@strawberry.type
+class Label:
+    text: str
+    blank: Blank
+    flag: bool
+
+
+@strawberry.type
+class BlankQuery:
+    @strawberry.field
+    def labels(self) -> list[Label | None]:
+        return [Label(text="a", blank=Blank("b"), flag=True)]
+
+
+async def test_a_scalar_that_coerces_to_null_is_graphql_cores_error():
+    query = "{ labels { text blank flag } }"
+    ours = await strawberry.Schema(
+        BlankQuery, execution_context_class=Executor, config=BLANK
+    ).execute(query)
+    stock = await strawberry.Schema(BlankQuery, config=BLANK).execute(query)
+    assert json.dumps(ours.data) == json.dumps(stock.data) == '{"labels": [null]}'
+    assert [(e.message, e.path) for e in ours.errors] == [(e.message, e.path) for e in stock.errors]
+    assert ours.errors[0].path == ["labels", 0, "blank"]

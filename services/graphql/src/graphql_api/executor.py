@@ -40,6 +40,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -60,6 +61,8 @@ class _Shape(NamedTuple):
     type: Any  # the field's type without its non-null wrapper
     non_null: bool
     item: _Item | None = None  # what a list's items are
+    coerce: Callable[[Any], Any] | None = None  # a leaf's coerce_output_value
+    exact: type | None = None  # a leaf's values of this type are returned as they are
 
 
 class _Item(NamedTuple):
@@ -115,7 +118,14 @@ def _shape_of(field: GraphQLField | None) -> _Shape:
         )
     else:
         kind = _Kind.OTHER
-    return _Shape(kind, field, read, inner, non_null, item)
+    if kind is not _Kind.SCALAR:
+        return _Shape(kind, field, read, inner, non_null, item)
+    coerce = inner.coerce_output_value
+    return _Shape(kind, field, read, inner, non_null, None, coerce, _EXACT.get(coerce))
+
+
+# graphql-core's String and Boolean return a str, a bool, as it is.
+_EXACT: dict[Callable[[Any], Any], type] = {serialize_string: str, serialize_boolean: bool}
 
 
 def _unwrapped(type_: Any) -> Any:
@@ -250,13 +260,19 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def _scalar(
         self, step: _Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
+        shape = step.shape
         try:
-            value = step.shape.read(source)  # type: ignore[misc]
+            value = shape.read(source)  # type: ignore[misc]
+            if type(value) is shape.exact:
+                return value
             if value is None or value is Undefined:
-                if step.shape.non_null:
+                if shape.non_null:
                     raise self._null_error(step, parent_type)
                 return None
-            return self.complete_leaf_value(step.shape.type, value)
+            coerced = shape.coerce(value)  # type: ignore[misc]
+            if coerced is None or coerced is Undefined:
+                return self.complete_leaf_value(shape.type, value)  # graphql-core's refusal
+            return coerced
         except Exception as raw_error:
             self._field_error(raw_error, step, Path(path, step.response_name, parent_type.name))
             return None
