@@ -186,6 +186,29 @@ async def test_the_shape_is_checked_before_graphql_cores_rules(gql, monkeypatch)
     assert calls == [1]
 
 
+async def test_a_repeated_document_is_validated_once_without_hashing_it(gql, monkeypatch):
+    """The validation cache finds the parser cache's document by identity: a graphql-core
+    document is a tree of frozen dataclasses, and hashing it walks the whole tree."""
+    from graphql import DocumentNode
+
+    from graphql_api import limits
+
+    standard = limits.validate_document
+    calls = []
+    monkeypatch.setattr(
+        limits, "validate_document", lambda *args: calls.append(1) or standard(*args)
+    )
+
+    def unhashable(self: DocumentNode) -> int:
+        raise AssertionError("a document was hashed")
+
+    monkeypatch.setattr(DocumentNode, "__hash__", unhashable)
+    query = "query Again { tags(first: 3) { nodes { slug } } }"
+    for _ in range(3):
+        assert "errors" not in await gql(query)
+    assert calls == [1]
+
+
 # Linear time, measured against a document of the same size in the same test.
 
 _runs = itertools.count(1)

@@ -230,7 +230,6 @@ def _measure(selection_set: SelectionSetNode, fragments: Mapping[str, _Measure])
     return _Measure(depth, min(aliases, CEILING), min(selections, CEILING), deepest)
 
 
-@lru_cache(maxsize=128)
 def checked_document(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -238,7 +237,36 @@ def checked_document(
     limits: ShapeLimits,
 ) -> tuple[Shape, tuple[GraphQLError, ...]]:
     """The document measured, and its errors: of its shape if any (graphql-core's rules do not
-    run then), else graphql-core's. Cached like Strawberry's ValidationCache."""
+    run then), else graphql-core's. Cached per document object: the parser cache hands out the
+    same one for the same text."""
+    return _checked_document(schema, _Same(document), rules, limits)
+
+
+class _Same:
+    """A document as a cache key, compared by identity. graphql-core's nodes are frozen
+    dataclasses, so hashing a document walks the whole tree (~20 us for the benchmark's page,
+    on every request)."""
+
+    __slots__ = ("document",)
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+
+    def __hash__(self) -> int:
+        return id(self.document)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.document is self.document
+
+
+@lru_cache(maxsize=128)
+def _checked_document(
+    schema: GraphQLSchema,
+    key: _Same,
+    rules: tuple[type[ASTValidationRule], ...],
+    limits: ShapeLimits,
+) -> tuple[Shape, tuple[GraphQLError, ...]]:
+    document = key.document
     shape = measure(document)
     if shape.has_cycle:
         # The cheap standard rule says it best; the expansion below assumes there is none.
@@ -442,15 +470,19 @@ class _ArgumentWalk:
         definition = parent.fields.get(node.name.value)
         if definition is None:
             return 0  # __typename and introspection
-        try:
-            arguments = get_argument_values(definition, node, self.variables)
-        except GraphQLError:
-            return 0  # a null for a non-null argument: execution refuses the field, subtree and all
-        for name, value in arguments.items():
-            if not self._check_text(node, name, value):
-                break
-        paginated = PAGE_ARGUMENT in definition.args
-        size = self._page_size(node, arguments.get(PAGE_ARGUMENT)) if paginated else 1
+        size = 1
+        paginated = False
+        if definition.args:  # most fields have none: nothing to check, a multiplier of one
+            try:
+                arguments = get_argument_values(definition, node, self.variables)
+            except GraphQLError:
+                return 0  # a null for a non-null argument: execution refuses the field and subtree
+            for name, value in arguments.items():
+                if not self._check_text(node, name, value):
+                    break
+            paginated = PAGE_ARGUMENT in definition.args
+            if paginated:
+                size = self._page_size(node, arguments.get(PAGE_ARGUMENT))
         inner = 0
         if node.selection_set:
             inner = self.cost(node.selection_set, get_named_type(definition.type))
