@@ -40,7 +40,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
-from graphql.type.scalars import serialize_boolean, serialize_string
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -63,6 +63,7 @@ class _Shape(NamedTuple):
     item: _Item | None = None  # what a list's items are
     coerce: Callable[[Any], Any] | None = None  # a leaf's coerce_output_value
     exact: type | None = None  # a leaf's values of this type are returned as they are
+    int_as_str: bool = False  # an int is returned as its decimal string (ID)
 
 
 class _Item(NamedTuple):
@@ -121,11 +122,18 @@ def _shape_of(field: GraphQLField | None) -> _Shape:
     if kind is not _Kind.SCALAR:
         return _Shape(kind, field, read, inner, non_null, item)
     coerce = inner.coerce_output_value
-    return _Shape(kind, field, read, inner, non_null, None, coerce, _EXACT.get(coerce))
+    return _Shape(
+        kind, field, read, inner, non_null, None, coerce, _EXACT.get(coerce), coerce is serialize_id
+    )
 
 
-# graphql-core's String and Boolean return a str, a bool, as it is.
-_EXACT: dict[Callable[[Any], Any], type] = {serialize_string: str, serialize_boolean: bool}
+# graphql-core's String and ID return a str as it is, its Boolean a bool (and its ID an int as
+# str(value)): a page's ids, slugs, titles and names.
+_EXACT: dict[Callable[[Any], Any], type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+}
 
 
 def _unwrapped(type_: Any) -> Any:
@@ -263,8 +271,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         shape = step.shape
         try:
             value = shape.read(source)  # type: ignore[misc]
-            if type(value) is shape.exact:
+            kind = type(value)
+            if kind is shape.exact:
                 return value
+            if kind is int and shape.int_as_str:
+                return str(value)
             if value is None or value is Undefined:
                 if shape.non_null:
                     raise self._null_error(step, parent_type)
