@@ -364,3 +364,55 @@ async def test_a_scalar_that_coerces_to_null_is_graphql_cores_error():
     assert json.dumps(ours.data) == json.dumps(stock.data) == '{"labels": [null]}'
     assert [(e.message, e.path) for e in ours.errors] == [(e.message, e.path) for e in stock.errors]
     assert ours.errors[0].path == ["labels", 0, "blank"]
+
+
+# Plans outlive an operation; what variables include or skip does not.
+
+VARYING = """
+query Varying($a: Boolean!, $b: Boolean!) {
+  box {
+    items { name @include(if: $a) ... on Item { count @skip(if: $b) } ...Note }
+    item { count ...Note }
+    again: items { name }
+  }
+}
+fragment Note on Item { note @include(if: $b) name }
+"""
+
+
+async def test_a_plan_kept_between_operations_follows_each_ones_variables():
+    ours = strawberry.Schema(
+        Query, execution_context_class=Executor, extensions=[strawberry.extensions.ParserCache]
+    )
+    stock = strawberry.Schema(Query)
+    for a, b in [(True, True), (False, True), (True, False), (False, False), (True, True)]:
+        variables = {"a": a, "b": b}
+        mine = await ours.execute(VARYING, variable_values=variables)
+        theirs = await stock.execute(VARYING, variable_values=variables)
+        assert json.dumps(mine.data) == json.dumps(theirs.data), variables
+        assert [(e.message, e.path) for e in mine.errors or ()] == [
+            (e.message, e.path) for e in theirs.errors or ()
+        ]
+    assert list(mine.data["box"]["items"][0]) == ["name", "note"]  # a and b: count skipped
+
+
+async def test_a_repeated_document_is_not_collected_again(monkeypatch):
+    schema = strawberry.Schema(
+        Query, execution_context_class=Executor, extensions=[strawberry.extensions.ParserCache]
+    )
+    collected: list[str] = []
+    collect = Executor.collect_subfields
+
+    def counting(self: Executor, return_type: Any, details: Any) -> Any:
+        collected.append(return_type.name)
+        return collect(self, return_type, details)
+
+    monkeypatch.setattr(Executor, "collect_subfields", counting)
+    query = "{ box { items { name count } item { note } } }"
+    first = await schema.execute(query)
+    assert {"Item", "Box"} <= set(collected)
+    collected.clear()
+    again = await schema.execute(query)  # the same text: the parser cache's document
+
+    assert again.data == first.data
+    assert collected == ["Box"]  # graphql-core's own, under the resolver `box`; none of ours

@@ -11,7 +11,9 @@ Here a field whose resolver is Strawberry's plain attribute read and that has no
 read directly: a scalar or enum is coerced, an object (of a type that needs no ``is_type_of``
 check) has its selection executed, and a list of either (a page's edges, a post's tags) has each
 item completed so. What a field takes is worked out once per type; a selection set's steps, and
-each object field's own subfields, once per operation, so every item of a list shares them. The
+each object field's own subfields, once per document (the parser cache keeps one per text), so
+every item of a list and every later operation share them, unless ``@skip``, ``@include`` or
+``@defer`` make the subfields depend on the variables: then once per operation. The
 spec's rules stay: a null in a non-null field or item, a value the scalar refuses and an error
 inside an object's selection are field errors at the field's (or item's) path, propagated as
 graphql-core propagates them, and the response keeps the order of the selection. Every other
@@ -23,22 +25,24 @@ would; for a scalar it is a field error (no read model here holds one).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from enum import Enum
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 from graphql import (
+    FragmentSpreadNode,
     GraphQLField,
     GraphQLObjectType,
     GraphQLSchema,
+    InlineFragmentNode,
     Undefined,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import FieldDetailsList, FragmentDetails, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -78,7 +82,7 @@ class _Item(NamedTuple):
 class _Step:
     """One field of a selection set, and (once it is first needed) its own selection's steps."""
 
-    __slots__ = ("defers", "field_details_list", "response_name", "shape", "subfields")
+    __slots__ = ("field_details_list", "response_name", "shape", "subfields", "varies")
 
     def __init__(
         self, response_name: str, field_details_list: FieldDetailsList, shape: _Shape
@@ -86,8 +90,10 @@ class _Step:
         self.response_name = response_name
         self.field_details_list = field_details_list
         self.shape = shape
+        # Its selection's steps, kept here when they are the same for every operation.
         self.subfields: tuple[_Step, ...] | None = None
-        self.defers = False  # its selection holds a @defer: graphql-core's incremental executor
+        # Whether what its selection collects can depend on the variables (None: not yet known).
+        self.varies: bool | None = None
 
 
 def _reader(field: GraphQLField) -> Callable[[Any], Any] | None:
@@ -172,24 +178,72 @@ def _step_shape(
     return shape
 
 
+# Plans outlive operations: the parser cache hands out the same document for the same text,
+# and a grouped field set is planned by the nodes it holds, (id(parent type), id(node), ...) ->
+# (parent type, steps); the steps hold the nodes, so no id is reused while its plan is kept. A
+# field skipped or included by a variable changes the nodes, hence the plan. Cleared when full.
+_PLANS_MAX = 2048
+_plans: dict[tuple[int, ...], tuple[GraphQLObjectType, tuple[_Step, ...]]] = {}
+
+
+def _plan(
+    schema: GraphQLSchema, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+) -> tuple[_Step, ...]:
+    key = (id(parent_type), *(id(d.node) for ds in grouped_field_set.values() for d in ds))
+    entry = _plans.get(key)
+    if entry is not None:
+        return entry[1]
+    steps = tuple(
+        _Step(name, details, _step_shape(schema, parent_type, details))
+        for name, details in grouped_field_set.items()
+    )
+    if any(
+        d.defer_usage is not None or d.fragment_variable_values is not None
+        for ds in grouped_field_set.values()
+        for d in ds
+    ):
+        return steps  # particular to this operation's incremental delivery or fragment arguments
+    if len(_plans) >= _PLANS_MAX:
+        _plans.clear()
+    _plans[key] = (parent_type, steps)
+    return steps
+
+
+_COLLECTION_DIRECTIVES = frozenset({"skip", "include", "defer"})
+
+
+def _varies(details: FieldDetailsList, fragments: Mapping[str, FragmentDetails]) -> bool:
+    """Whether collecting the selection of these field nodes can depend on the variables: a
+    ``@skip``, ``@include`` or ``@defer`` in it, its inline fragments or the fragments it spreads
+    (not in its fields' own selections, which are collected when they are reached)."""
+    seen: set[str] = set()
+    pending = [detail.node.selection_set for detail in details if detail.node.selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if any(d.name.value in _COLLECTION_DIRECTIVES for d in selection.directives or ()):
+                return True
+            if isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = fragments.get(selection.name.value)
+                if fragment is None or fragment.variable_signatures:
+                    return True  # unknown here, or with arguments of its own
+                pending.append(fragment.definition.selection_set)
+    return False
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # id(grouped field set) -> (it, its steps): graphql-core collects a selection set once
-        # per operation (collect_subfields), so every post of a page shares one plan.
-        self._plans: dict[int, tuple[GroupedFieldSet, tuple[_Step, ...]]] = {}
+        # id(step) -> its selection's steps in this operation (None: it holds a @defer), for the
+        # steps whose selection varies with the variables.
+        self._subplans: dict[int, tuple[_Step, ...] | None] = {}
 
     def _steps(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
     ) -> tuple[_Step, ...]:
-        entry = self._plans.get(id(grouped_field_set))
-        if entry is None or entry[0] is not grouped_field_set:
-            steps = tuple(
-                _Step(name, details, _step_shape(self.schema, parent_type, details))
-                for name, details in grouped_field_set.items()
-            )
-            entry = self._plans[id(grouped_field_set)] = (grouped_field_set, steps)
-        return entry[1]
+        return _plan(self.schema, parent_type, grouped_field_set)
 
     def execute_fields(
         self,
@@ -396,22 +450,32 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         value: Any,
         position_context: Any,
     ) -> Any:
-        """``collect_and_execute_subfields``, with the subfields' steps kept on the step: the
-        same for every item of a list. Inside a deferred fragment (a position context), or where
-        the selection holds one, graphql-core's incremental executor does it."""
-        if position_context is None and not step.defers:
+        """``collect_and_execute_subfields``, with the subfields' steps kept on the step (for
+        every item of a list, and every later operation) or, where the variables decide them, for
+        this operation. Inside a deferred fragment (a position context), or where the selection
+        holds one, graphql-core's incremental executor does it."""
+        if position_context is None:
             steps = step.subfields
             if steps is None:
-                grouped, new_defer_usages, _ = self.collect_subfields(
-                    return_type, step.field_details_list
-                )
-                step.defers = bool(new_defer_usages)
-                steps = step.subfields = self._steps(return_type, grouped)
-            if not step.defers:
+                steps = self._subfields(step, return_type)
+            if steps is not None:
                 return self._run(return_type, value, path, steps, None)
         return self.collect_and_execute_subfields(
             return_type, step.field_details_list, path, value, position_context
         )
+
+    def _subfields(self, step: _Step, return_type: GraphQLObjectType) -> tuple[_Step, ...] | None:
+        if step.varies is None:
+            step.varies = _varies(step.field_details_list, self.fragments)
+        if step.varies and id(step) in self._subplans:
+            return self._subplans[id(step)]
+        grouped, new_defer_usages, _ = self.collect_subfields(return_type, step.field_details_list)
+        steps = None if new_defer_usages else self._steps(return_type, grouped)
+        if step.varies:
+            self._subplans[id(step)] = steps
+        else:
+            step.subfields = steps
+        return steps
 
     def _long_way(
         self,
