@@ -233,6 +233,18 @@ def _varies(details: FieldDetailsList, fragments: Mapping[str, FragmentDetails])
     return False
 
 
+async def _awaited_into(results: Any, keys: list[Any]) -> Any:
+    """``results`` (a dict or a list) with the awaitables under ``keys`` replaced by their values,
+    awaited together as graphql-core does (one alone without gathering)."""
+    if len(keys) == 1:
+        results[keys[0]] = await results[keys[0]]
+    else:
+        values = await gather_with_cancel(*(results[key] for key in keys))
+        for key, value in zip(keys, values, strict=True):
+            results[key] = value
+    return results
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -304,16 +316,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
         if not awaitable_names:
             return results
-
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_names) == 1:
-                results[awaitable_names[0]] = await results[awaitable_names[0]]
-            else:
-                values = await gather_with_cancel(*(results[name] for name in awaitable_names))
-                results.update(zip(awaitable_names, values, strict=True))
-            return results
-
-        return get_results()
+        return _awaited_into(results, awaitable_names)
 
     def _null_error(self, step: _Step, parent_type: GraphQLObjectType) -> TypeError:
         name = step.field_details_list[0].node.name.value
@@ -430,17 +433,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
         if not pending:
             return results
-
-        async def gathered() -> list[Any]:
-            if len(pending) == 1:
-                results[pending[0]] = await results[pending[0]]
-            else:
-                values = await gather_with_cancel(*(results[index] for index in pending))
-                for index, value in zip(pending, values, strict=True):
-                    results[index] = value
-            return results
-
-        return gathered()
+        return _awaited_into(results, pending)
 
     def _select(
         self,
