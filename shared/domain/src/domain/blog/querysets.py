@@ -106,6 +106,12 @@ class CategoryQuerySet(models.QuerySet["Category"]):
         return self.annotate(post_count=Coalesce(Subquery(published), 0))
 
 
+def is_published(*, via: str = "") -> Q:
+    """The rule for a published post, or (``via="post__"``) for rows that point at one. The status
+    is a literal, so that prepared statements can use the published posts' partial indexes."""
+    return Q(**{f"{via}status": Constant("published")})
+
+
 class TagQuerySet(models.QuerySet["Tag"]):
     def with_counts(self) -> TagQuerySet:
         """Annotate ``post_count``: published posts carrying each tag (a correlated subquery, so
@@ -113,7 +119,7 @@ class TagQuerySet(models.QuerySet["Tag"]):
         from domain.blog.models import Post
 
         published = (
-            Post.tags.through.objects.filter(tag=OuterRef("pk"), post__status="published")
+            Post.tags.through.objects.filter(is_published(via="post__"), tag=OuterRef("pk"))
             .order_by()
             .values("tag")
             .annotate(n=Count("*"))
@@ -128,7 +134,7 @@ class TagQuerySet(models.QuerySet["Tag"]):
         from domain.blog.models import Post
 
         return self.filter(
-            Exists(Post.tags.through.objects.filter(tag=OuterRef("pk"), post__status="published"))
+            Exists(Post.tags.through.objects.filter(is_published(via="post__"), tag=OuterRef("pk")))
         )
 
 
@@ -143,8 +149,7 @@ class PostQuerySet(models.QuerySet["Post"]):
             self.query.add_deferred_loading(["search_vector"])
 
     def published(self) -> PostQuerySet:
-        # A literal, so that prepared statements can use the published posts' partial indexes.
-        return self.filter(status=Constant("published"))
+        return self.filter(is_published())
 
     def drafts(self) -> PostQuerySet:
         return self.filter(status="draft")
@@ -156,7 +161,7 @@ class PostQuerySet(models.QuerySet["Post"]):
             return self.published()
         if can_see_all_posts(user):
             return self
-        return self.filter(Q(status="published") | Q(author=user))
+        return self.filter(is_published() | Q(author=user))
 
     def editable_by(self, user: Any) -> PostQuerySet:
         """Posts ``user`` may change: those they may see that are their own, or any of those with
