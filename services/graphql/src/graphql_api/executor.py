@@ -65,9 +65,16 @@ class _Shape(NamedTuple):
     type: Any  # the field's type without its non-null wrapper
     non_null: bool
     item: _Item | None = None  # what a list's items are
-    coerce: Callable[[Any], Any] | None = None  # a leaf's coerce_output_value
-    exact: type | None = None  # a leaf's values of this type are returned as they are
-    int_as_str: bool = False  # an int is returned as its decimal string (ID)
+    leaf: _Leaf | None = None  # how a scalar's value is coerced
+
+
+class _Leaf(NamedTuple):
+    """How a scalar or enum's values are coerced."""
+
+    type: Any
+    coerce: Callable[[Any], Any]  # its coerce_output_value
+    exact: type | None  # values of this type are returned as they are
+    int_as_str: bool  # an int is returned as its decimal string (ID)
 
 
 class _Item(NamedTuple):
@@ -76,7 +83,7 @@ class _Item(NamedTuple):
     type: Any  # as declared, non-null wrapper included (for graphql-core's error handling)
     inner: Any  # without it
     non_null: bool
-    leaf: bool
+    leaf: _Leaf | None  # for items that are scalars
 
 
 class _Step:
@@ -120,17 +127,18 @@ def _shape_of(field: GraphQLField | None) -> _Shape:
     elif is_list_type(inner) and _plain(_unwrapped(inner.of_type)):
         kind = _Kind.LIST
         item_inner = _unwrapped(inner.of_type)
-        item = _Item(
-            inner.of_type, item_inner, item_inner is not inner.of_type, is_leaf_type(item_inner)
-        )
+        item = _Item(inner.of_type, item_inner, item_inner is not inner.of_type, _leaf(item_inner))
     else:
         kind = _Kind.OTHER
-    if kind is not _Kind.SCALAR:
-        return _Shape(kind, field, read, inner, non_null, item)
-    coerce = inner.coerce_output_value
-    return _Shape(
-        kind, field, read, inner, non_null, None, coerce, _EXACT.get(coerce), coerce is serialize_id
-    )
+    leaf = _leaf(inner) if kind is _Kind.SCALAR else None
+    return _Shape(kind, field, read, inner, non_null, item, leaf)
+
+
+def _leaf(type_: Any) -> _Leaf | None:
+    if not is_leaf_type(type_):
+        return None
+    coerce = type_.coerce_output_value
+    return _Leaf(type_, coerce, _EXACT.get(coerce), coerce is serialize_id)
 
 
 # graphql-core's String and ID return a str as it is, its Boolean a bool (and its ID an int as
@@ -252,11 +260,6 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         # steps whose selection varies with the variables.
         self._subplans: dict[int, tuple[_Step, ...] | None] = {}
 
-    def _steps(
-        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> tuple[_Step, ...]:
-        return _plan(self.schema, parent_type, grouped_field_set)
-
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -270,7 +273,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        steps = self._steps(parent_type, grouped_field_set)
+        steps = _plan(self.schema, parent_type, grouped_field_set)
         return self._run(parent_type, source_value, path, steps, position_context)
 
     def _run(
@@ -328,22 +331,27 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         shape = step.shape
         try:
             value = shape.read(source)  # type: ignore[misc]
-            kind = type(value)
-            if kind is shape.exact:
-                return value
-            if kind is int and shape.int_as_str:
-                return str(value)
             if value is None or value is Undefined:
                 if shape.non_null:
                     raise self._null_error(step, parent_type)
                 return None
-            coerced = shape.coerce(value)  # type: ignore[misc]
-            if coerced is None or coerced is Undefined:
-                return self.complete_leaf_value(shape.type, value)  # graphql-core's refusal
-            return coerced
+            return self._coerced(shape.leaf, value)  # type: ignore[arg-type]
         except Exception as raw_error:
             self._field_error(raw_error, step, Path(path, step.response_name, parent_type.name))
             return None
+
+    def _coerced(self, leaf: _Leaf, value: Any) -> Any:
+        """``complete_leaf_value`` of a value that is not null, without its call for a value
+        the scalar returns as it is (a page's ids, slugs, titles and names)."""
+        kind = type(value)
+        if kind is leaf.exact:
+            return value
+        if kind is int and leaf.int_as_str:
+            return str(value)
+        coerced = leaf.coerce(value)
+        if coerced is None or coerced is Undefined:
+            return self.complete_leaf_value(leaf.type, value)  # graphql-core's refusal
+        return coerced
 
     def _composite(
         self,
@@ -413,8 +421,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         if item.non_null:
                             raise self._null_error(step, parent_type)
                         completed = None
-                    elif item.leaf:
-                        completed = self.complete_leaf_value(item.inner, value)
+                    elif item.leaf is not None:
+                        completed = self._coerced(item.leaf, value)
                     else:
                         completed = self._select(
                             step, item.inner, item_path, value, position_context
@@ -463,7 +471,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if step.varies and id(step) in self._subplans:
             return self._subplans[id(step)]
         grouped, new_defer_usages, _ = self.collect_subfields(return_type, step.field_details_list)
-        steps = None if new_defer_usages else self._steps(return_type, grouped)
+        steps = None if new_defer_usages else _plan(self.schema, return_type, grouped)
         if step.varies:
             self._subplans[id(step)] = steps
         else:
