@@ -355,6 +355,34 @@ async def test_cost_counts_defaults_aliases_and_fragments(make_app):
     assert result["errors"][0]["extensions"]["cost"] == 40 + 400 + 20 + 200
 
 
+async def test_the_cost_walk_is_planned_once_per_document_and_reads_each_runs_arguments(
+    gql, monkeypatch
+):
+    """What the walk visits (the fields that take arguments, through fields that take none and
+    inline fragments) is worked out at a document's first run; every run reads its own
+    variables."""
+    from graphql_api import limits
+
+    standard = limits._cost_plan
+    plans = []
+    monkeypatch.setattr(limits, "_cost_plan", lambda *args: plans.append(1) or standard(*args))
+    query = """
+    query($posts: Int, $comments: Int, $q: String) {
+      posts(first: $posts, filter: {search: $q}) {
+        nodes { ... on Post { comments(first: $comments) { id } } }
+      }
+    }
+    """
+    assert "errors" not in await gql(query, {"posts": 100, "comments": 99})
+    result = await gql(query, {"posts": 100, "comments": 100})
+    assert result["errors"][0]["extensions"]["cost"] == 100 + 100 * 100
+    result = await gql(query, {"posts": 5, "comments": 101})
+    assert message(result) == "`first` on `comments` must be between 1 and 100, not 101."
+    result = await gql(query, {"posts": 5, "comments": 5, "q": "a\x00b"})
+    assert result["errors"][0]["extensions"]["fields"] == {"filter.search": [inputs.NOT_TEXT]}
+    assert plans == [1]
+
+
 EVERYTHING = """
 query($n: Int!) { categories { posts(first: $n) { title comments(first: $n) { body } } } }
 """

@@ -40,6 +40,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
@@ -137,6 +138,8 @@ class Shape:
     order: list[str]
     has_cycle: bool
     measures: dict[str, _Measure] = field(default_factory=dict)
+    # id(operation) -> what its cost walk visits (:func:`_cost_plan`), made at its first run.
+    cost_plans: dict[int, _CostPlan] = field(default_factory=dict)
 
     def reachable(self, roots: Iterable[str]) -> set[str]:
         seen: set[str] = set()
@@ -413,13 +416,13 @@ def operation_errors(
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
     if not isinstance(coerced, VariableValues):
         return []
-    walk = _ArgumentWalk(schema, coerced)
-    for name in _ordered(shape, shape.reachable(_spread_names(operation.selection_set))):
-        fragment = shape.fragments[name]
-        walk.fragment_costs[name] = walk.cost(
-            fragment.selection_set, schema.get_type(fragment.type_condition.name.value)
-        )
-    cost = walk.cost(operation.selection_set, root)
+    plan = shape.cost_plans.get(id(operation))
+    if plan is None:
+        plan = shape.cost_plans[id(operation)] = _cost_plan(schema, shape, operation, root)
+    walk = _ArgumentWalk(coerced)
+    for name, counted in plan.fragments:
+        walk.fragment_costs[name] = walk.cost(counted)
+    cost = walk.cost(plan.operation)
     if cost > max_cost:
         walk.errors.append(
             GraphQLError(
@@ -436,57 +439,109 @@ def operation_errors(
     return walk.errors
 
 
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """A field that takes arguments (their text is checked, ``first`` multiplies), with the
+    fields inside it that take arguments too."""
+
+    node: FieldNode
+    definition: GraphQLField
+    paginated: bool
+    inner: _Counts
+
+
+# What a selection set's cost depends on, in document order: its fields that take arguments,
+# and (by name) the fragments it spreads; fields without arguments count what is inside them, so
+# they are left out and what is inside them is listed in their place.
+_Counts = tuple["_Counted | str", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _CostPlan:
+    """An operation's counts, and those of the fragments it reaches, each fragment after those
+    it spreads. Depends on the document alone, so it is made once per document and operation;
+    the arguments are read for each run."""
+
+    fragments: tuple[tuple[str, _Counts], ...]
+    operation: _Counts
+
+
+def _cost_plan(
+    schema: GraphQLSchema, shape: Shape, operation: OperationDefinitionNode, root: GraphQLObjectType
+) -> _CostPlan:
+    fragments = []
+    for name in _ordered(shape, shape.reachable(_spread_names(operation.selection_set))):
+        fragment = shape.fragments[name]
+        parent = schema.get_type(fragment.type_condition.name.value)
+        fragments.append((name, _counts(schema, fragment.selection_set, parent)))
+    return _CostPlan(tuple(fragments), _counts(schema, operation.selection_set, root))
+
+
+def _counts(
+    schema: GraphQLSchema, selections: SelectionSetNode, parent: GraphQLNamedType | None
+) -> _Counts:
+    """Recursive in the nesting of selection sets only, which the parser bounds (200)."""
+    counts: list[_Counted | str] = []
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+                continue
+            definition = parent.fields.get(selection.name.value)
+            if definition is None:
+                continue  # __typename and introspection
+            inner: _Counts = ()
+            if selection.selection_set:
+                inner = _counts(schema, selection.selection_set, get_named_type(definition.type))
+            if definition.args:
+                paginated = PAGE_ARGUMENT in definition.args
+                counts.append(_Counted(selection, definition, paginated, inner))
+            else:
+                counts.extend(inner)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            target = schema.get_type(condition.name.value) if condition else parent
+            counts.extend(_counts(schema, selection.selection_set, target))
+        else:
+            counts.append(selection.name.value)
+    return tuple(counts)
+
+
 def _ordered(shape: Shape, names: set[str]) -> list[str]:
     return [name for name in shape.order if name in names]
 
 
 class _ArgumentWalk:
-    """Visits each field of an operation once (a fragment once, at its first need), with its
-    arguments as execution will see them."""
+    """Visits each field of an operation that takes arguments once (a fragment's once, before
+    the operation's), with its arguments as execution will see them."""
 
-    def __init__(self, schema: GraphQLSchema, variables: VariableValues) -> None:
-        self.schema = schema
+    def __init__(self, variables: VariableValues) -> None:
         self.variables = variables
         self.fragment_costs: dict[str, int] = {}
         self.errors: list[GraphQLError] = []
 
-    def cost(self, selections: SelectionSetNode, parent: GraphQLNamedType | None) -> int:
-        """Of ``selections`` inside a multiplier of one."""
+    def cost(self, counts: _Counts) -> int:
+        """Of a selection set inside a multiplier of one."""
         total = 0
-        for selection in selections.selections:
-            if isinstance(selection, FieldNode):
-                total += self._field(selection, parent)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                target = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.cost(selection.selection_set, target)
+        for counted in counts:
+            if isinstance(counted, str):
+                total += self.fragment_costs.get(counted, 0)
             else:
-                total += self.fragment_costs.get(selection.name.value, 0)
+                total += self._field(counted)
         return min(total, CEILING)
 
-    def _field(self, node: FieldNode, parent: GraphQLNamedType | None) -> int:
-        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-            return 0
-        definition = parent.fields.get(node.name.value)
-        if definition is None:
-            return 0  # __typename and introspection
-        size = 1
-        paginated = False
-        if definition.args:  # most fields have none: nothing to check, a multiplier of one
-            try:
-                arguments = get_argument_values(definition, node, self.variables)
-            except GraphQLError:
-                return 0  # a null for a non-null argument: execution refuses the field and subtree
-            for name, value in arguments.items():
-                if not self._check_text(node, name, value):
-                    break
-            paginated = PAGE_ARGUMENT in definition.args
-            if paginated:
-                size = self._page_size(node, arguments.get(PAGE_ARGUMENT))
-        inner = 0
-        if node.selection_set:
-            inner = self.cost(node.selection_set, get_named_type(definition.type))
-        return min(size * (1 + inner), CEILING) if paginated else inner
+    def _field(self, counted: _Counted) -> int:
+        node = counted.node
+        try:
+            arguments = get_argument_values(counted.definition, node, self.variables)
+        except GraphQLError:
+            return 0  # a null for a non-null argument: execution refuses the field and subtree
+        for name, value in arguments.items():
+            if not self._check_text(node, name, value):
+                break
+        if not counted.paginated:
+            return self.cost(counted.inner)
+        size = self._page_size(node, arguments.get(PAGE_ARGUMENT))
+        return min(size * (1 + self.cost(counted.inner)), CEILING)
 
     def _page_size(self, node: FieldNode, size: int | None) -> int:
         maximum = inputs.page_size_max()
