@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from enum import IntEnum
 from typing import Any, NewType
 
 import pytest
@@ -364,6 +365,39 @@ async def test_a_scalar_that_coerces_to_null_is_graphql_cores_error():
     assert json.dumps(ours.data) == json.dumps(stock.data) == '{"labels": [null]}'
     assert [(e.message, e.path) for e in ours.errors] == [(e.message, e.path) for e in stock.errors]
     assert ours.errors[0].path == ["labels", 0, "blank"]
+
+
+@strawberry.type
+class Tally:
+    count: int | None
+    counts: list[int | None]
+
+
+class Level(IntEnum):
+    HIGH = 5
+
+
+# GraphQL's Int is 32 bits: its bounds answer as they are, one past them is an error; a bool, an
+# integral float, numeric text and an int subclass are coerced.
+TALLIED = [2**31 - 1, -(2**31), 2**31, -(2**31) - 1, True, 3.0, 3.5, "4", Level.HIGH]
+
+
+@strawberry.type
+class TallyQuery:
+    @strawberry.field
+    def tallies(self) -> list[Tally]:
+        return [Tally(count=value, counts=TALLIED) for value in TALLIED]  # type: ignore[arg-type]
+
+
+async def test_ints_are_graphql_cores():
+    query = "{ tallies { count counts } }"
+    ours = await strawberry.Schema(TallyQuery, execution_context_class=Executor).execute(query)
+    stock = await strawberry.Schema(TallyQuery).execute(query)
+    assert json.dumps(ours.data) == json.dumps(stock.data)
+    assert [(e.message, e.path) for e in ours.errors] == [(e.message, e.path) for e in stock.errors]
+    assert [tally["count"] for tally in ours.data["tallies"]] == [
+        2**31 - 1, -(2**31), None, None, 1, 3, None, 4, 5,
+    ]  # fmt: skip
 
 
 # Plans outlive an operation; what variables include or skip does not.

@@ -44,7 +44,14 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, FragmentDetails, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
-from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
+from graphql.type.scalars import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    serialize_boolean,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -75,6 +82,7 @@ class _Leaf(NamedTuple):
     coerce: Callable[[Any], Any]  # its coerce_output_value
     exact: type | None  # values of this type are returned as they are
     int_as_str: bool  # an int is returned as its decimal string (ID)
+    int_in_range: bool  # an int within GraphQL's 32-bit range is returned as it is (Int)
 
 
 class _Item(NamedTuple):
@@ -138,11 +146,11 @@ def _leaf(type_: Any) -> _Leaf | None:
     if not is_leaf_type(type_):
         return None
     coerce = type_.coerce_output_value
-    return _Leaf(type_, coerce, _EXACT.get(coerce), coerce is serialize_id)
+    return _Leaf(type_, coerce, _EXACT.get(coerce), coerce is serialize_id, coerce is serialize_int)
 
 
-# graphql-core's String and ID return a str as it is, its Boolean a bool (and its ID an int as
-# str(value)): a page's ids, slugs, titles and names.
+# graphql-core's String and ID return a str as it is, its Boolean a bool (its ID an int as
+# str(value), its Int an int in range as it is): a page's ids, slugs, titles, names and counts.
 _EXACT: dict[Callable[[Any], Any], type] = {
     serialize_string: str,
     serialize_id: str,
@@ -342,12 +350,15 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
     def _coerced(self, leaf: _Leaf, value: Any) -> Any:
         """``complete_leaf_value`` of a value that is not null, without its call for a value
-        the scalar returns as it is (a page's ids, slugs, titles and names)."""
+        the scalar returns as it is (a page's ids, slugs, titles, names and counts)."""
         kind = type(value)
         if kind is leaf.exact:
             return value
-        if kind is int and leaf.int_as_str:
-            return str(value)
+        if kind is int:
+            if leaf.int_as_str:
+                return str(value)
+            if leaf.int_in_range and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+                return value
         coerced = leaf.coerce(value)
         if coerced is None or coerced is Undefined:
             return self.complete_leaf_value(leaf.type, value)  # graphql-core's refusal
