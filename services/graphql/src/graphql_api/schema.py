@@ -23,6 +23,7 @@ from graphql_api.config import Config
 from graphql_api.context import OperationContext
 from graphql_api.errors import ErrorPolicy, log_unexpected
 from graphql_api.executor import Executor
+from graphql_api.hooks import ExtensionsRunner
 from graphql_api.limits import OperationLimits
 
 Query = merge_types("Query", (BlogQuery, AccountsQuery))
@@ -44,6 +45,11 @@ class ParserCache(extensions.ParserCache):
 
 
 class Schema(strawberry.Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> ExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
