@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI, Security
 
-from rest_api.deps import get_viewer
+from rest_api.deps import viewer_scheme
 from rest_api.problems import problem_responses
 from rest_api.routers import auth, categories, comments, health, posts, tags
 
@@ -23,7 +23,7 @@ def include_routes(app: FastAPI) -> None:
             prefix="/api/v1",
             # Every endpoint authenticates a token that is sent, so a bad one is a 401 even where
             # none is needed; routes that use the viewer get this same, request-cached result.
-            dependencies=[Depends(get_viewer)],
+            dependencies=[Security(viewer_scheme)],
             responses=problem_responses(401, 422, 503),
         )
     app.include_router(health.router)
