@@ -7,6 +7,8 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from openapi_spec_validator import validate
 
+from domain import inputs
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -87,3 +89,22 @@ async def test_the_docs_page_needs_no_cdn(client):
         assert response.status_code == 200
         assert len(response.content) > 100_000
     assert (await client.get("/api/docs/oauth2-redirect")).status_code == 200
+
+
+def test_every_path_parameter_is_a_bounded_slug(schema):
+    """Path parameters are slugs, refused (422) when no row's could be that long: each route
+    declares it, and this finds one that does not."""
+    parameters = [
+        (path, parameter)
+        for path, operations in schema["paths"].items()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+    ]
+    assert parameters
+    for path, parameter in parameters:
+        assert parameter["schema"] == {
+            "type": "string",
+            "maxLength": inputs.SLUG_MAX_LENGTH,
+            "title": parameter["schema"].get("title"),
+        }, path

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from django.contrib.auth.models import AnonymousUser
-from fastapi import Depends, Header, Request, Security
+from fastapi import Depends, Header, Path, Request, Security
 from fastapi.security import HTTPBearer
 
+from domain import inputs
 from domain.accounts.models import User
 from domain.asgi.auth import authenticate_bearer
 from domain.errors import NotAuthenticated
@@ -52,6 +53,9 @@ async def get_client_ip(request: Request) -> str:
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 ClientIP = Annotated[str, Depends(get_client_ip)]
+# Every path parameter is a slug, and one longer than any row's is refused before anything looks
+# for it. (A NUL or bytes that are not UTF-8 never get this far: rest_api.inputs refuses the URL.)
+Slug = Annotated[str, Path(max_length=inputs.SLUG_MAX_LENGTH)]
 IdempotencyKey = Annotated[
     str | None,
     Header(

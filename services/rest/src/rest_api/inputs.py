@@ -1,12 +1,10 @@
-"""Input the schemas cannot see: the raw path and query string, and path parameters.
+"""Input the schemas cannot see: the raw path and query string.
 
 The rules are the domain's (:mod:`domain.inputs`); bodies and query parameters are checked by the
 Pydantic schemas (``rest_api.schemas.common``), whatever is left here.
 """
 
 from __future__ import annotations
-
-from fastapi import Request
 
 from domain import inputs
 from domain.asgi.middleware import ASGIApp, Receive, Scope, Send
@@ -60,12 +58,3 @@ def _undecodable(scope: Scope) -> str | None:
 def _plainly_text(raw: bytes) -> bool:
     """ASCII with no escapes and no NUL: text as it is."""
     return raw.isascii() and b"%" not in raw and b"\x00" not in raw
-
-
-async def bounded_path_parameters(request: Request) -> None:
-    """Every path parameter is a slug: refuse one no row can have (an app-wide dependency;
-    ``async`` only so that FastAPI calls it on the loop, not in its thread pool)."""
-    for name, value in request.path_params.items():
-        problem = inputs.text_problem(value) or inputs.length_problem("slug", value)
-        if problem:
-            raise InvalidInput.field(name, problem)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from domain.asgi import setup_django
 
@@ -47,7 +47,6 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         # A redirect to the slash-less URL would be built from the Host header; a 404 is honest.
         redirect_slashes=False,
-        dependencies=[Depends(inputs.bounded_path_parameters)],
         # FastAPI's native OpenTelemetry wraps every request and route in spans even with no
         # provider configured: measurable on a cache hit, and nothing receives them.
         telemetry={"tracing": False, "metrics": False, "logs": False},

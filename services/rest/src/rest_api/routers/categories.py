@@ -11,7 +11,7 @@ from domain.blog.services.categories import (
     acategory_delete,
     acategory_update,
 )
-from rest_api.deps import CurrentUser, Viewer
+from rest_api.deps import CurrentUser, Slug, Viewer
 from rest_api.etag import conditional, readable_by
 from rest_api.problems import WRITE_ERRORS, problem_responses
 from rest_api.render import render
@@ -43,7 +43,7 @@ async def category_tree(viewer: Viewer) -> Response:
     **conditional(404),
 )
 async def get_category(
-    slug: str, request: Request, viewer: Viewer, query: Annotated[LimitQuery, Query()]
+    slug: Slug, request: Request, viewer: Viewer, query: Annotated[LimitQuery, Query()]
 ) -> Response:
     """Inactive categories are 404 except to editors."""
     category = acategory_detail(viewer=viewer, slug=slug)
@@ -73,7 +73,7 @@ async def create_category(
     summary="Update a category",
     responses=problem_responses(403, 404, 409, *WRITE_ERRORS),
 )
-async def update_category(slug: str, changes: CategoryPatch, user: CurrentUser) -> CategoryRecord:
+async def update_category(slug: Slug, changes: CategoryPatch, user: CurrentUser) -> CategoryRecord:
     """Needs `blog.change_category`. Moving a category under itself or a descendant is 422."""
     return await acategory_update(actor=user, slug=slug, **changes.as_update())
 
@@ -85,7 +85,7 @@ async def update_category(slug: str, changes: CategoryPatch, user: CurrentUser) 
     responses=problem_responses(403, 404, 409),
 )
 async def delete_category(
-    slug: str,
+    slug: Slug,
     user: CurrentUser,
     move_to: Annotated[
         str | None,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from domain.blog.records import CommentView
 from domain.blog.selectors import acomment_list
 from domain.blog.services.comments import acomment_add
-from rest_api.deps import CurrentUser, IdempotencyKey, Viewer
+from rest_api.deps import CurrentUser, IdempotencyKey, Slug, Viewer
 from rest_api.etag import conditional, readable_by
 from rest_api.pagination import next_page
 from rest_api.problems import WRITE_ERRORS, problem_responses
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/posts/{slug}/comments", tags=["comments"])
 
 @router.get("", response_model=CommentPage, summary="List a post's comments", **conditional(404))
 async def list_comments(
-    slug: str, request: Request, viewer: Viewer, query: Annotated[CommentListQuery, Query()]
+    slug: Slug, request: Request, viewer: Viewer, query: Annotated[CommentListQuery, Query()]
 ) -> Response:
     page = await acomment_list(
         viewer=viewer,
@@ -40,7 +40,7 @@ async def list_comments(
     responses=problem_responses(404, 409, *WRITE_ERRORS),
 )
 async def add_comment(
-    slug: str,
+    slug: Slug,
     comment: CommentCreate,
     user: CurrentUser,
     idempotency_key: IdempotencyKey = None,

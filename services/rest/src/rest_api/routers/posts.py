@@ -19,7 +19,7 @@ from domain.blog.services.posts import (
     apost_unpublish,
     apost_update,
 )
-from rest_api.deps import CurrentUser, IdempotencyKey, Viewer
+from rest_api.deps import CurrentUser, IdempotencyKey, Slug, Viewer
 from rest_api.etag import conditional, readable_by
 from rest_api.pagination import next_link, next_page
 from rest_api.problems import WRITE_ERRORS, problem_responses
@@ -80,19 +80,19 @@ async def create_post(
 
 
 @router.get("/{slug}", response_model=PostOut, summary="Get a post", **conditional(404))
-async def get_post(slug: str, viewer: Viewer) -> Response:
+async def get_post(slug: Slug, viewer: Viewer) -> Response:
     """A published post, or a draft you may see; other drafts are 404."""
     post = await apost_detail(viewer=viewer, slug=slug, cache=fills_part_caches(viewer))
     return readable_by(viewer, render(PostOut, post))
 
 
 @router.put("/{slug}", response_model=PostOut, summary="Replace a post", responses=_EDIT_ERRORS)
-async def replace_post(slug: str, post: PostReplace, user: CurrentUser) -> PostView:
+async def replace_post(slug: Slug, post: PostReplace, user: CurrentUser) -> PostView:
     return await apost_update(actor=user, slug=slug, **post.as_update())
 
 
 @router.patch("/{slug}", response_model=PostOut, summary="Update a post", responses=_EDIT_ERRORS)
-async def update_post(slug: str, changes: PostPatch, user: CurrentUser) -> PostView:
+async def update_post(slug: Slug, changes: PostPatch, user: CurrentUser) -> PostView:
     return await apost_update(actor=user, slug=slug, **changes.as_update())
 
 
@@ -102,7 +102,7 @@ async def update_post(slug: str, changes: PostPatch, user: CurrentUser) -> PostV
     summary="Delete a post",
     responses=problem_responses(403, 404),
 )
-async def delete_post(slug: str, user: CurrentUser) -> None:
+async def delete_post(slug: Slug, user: CurrentUser) -> None:
     """Deletes its comments too; its tags and category stay."""
     await apost_delete(actor=user, slug=slug)
 
@@ -113,7 +113,7 @@ async def delete_post(slug: str, user: CurrentUser) -> None:
     summary="Publish a post",
     responses=problem_responses(403, 404),
 )
-async def publish_post(slug: str, user: CurrentUser) -> PostView:
+async def publish_post(slug: Slug, user: CurrentUser) -> PostView:
     """Publishing twice is harmless; a republished post keeps its first publication date."""
     return await apost_publish(actor=user, slug=slug)
 
@@ -124,7 +124,7 @@ async def publish_post(slug: str, user: CurrentUser) -> PostView:
     summary="Unpublish a post",
     responses=problem_responses(403, 404),
 )
-async def unpublish_post(slug: str, user: CurrentUser) -> PostView:
+async def unpublish_post(slug: Slug, user: CurrentUser) -> PostView:
     return await apost_unpublish(actor=user, slug=slug)
 
 
@@ -134,7 +134,7 @@ async def unpublish_post(slug: str, user: CurrentUser) -> PostView:
     summary="Count a view",
     responses=problem_responses(404),
 )
-async def record_view(slug: str) -> ViewCount:
+async def record_view(slug: Slug) -> ViewCount:
     """Count one view of a published post. Reading a post does not count it, so reads stay
     cacheable; a cached post shows its count as of when it was cached."""
     return ViewCount(view_count=await apost_record_view(slug=slug))

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from domain.blog.selectors import PostFilters, atag_detail, atag_list
-from rest_api.deps import Viewer
+from rest_api.deps import Slug, Viewer
 from rest_api.etag import conditional, readable_by
 from rest_api.pagination import next_page
 from rest_api.render import render
@@ -30,7 +30,7 @@ async def list_tags(
     "/{slug}", response_model=TagDetail, summary="Get a tag with its posts", **conditional(404)
 )
 async def get_tag(
-    slug: str, request: Request, viewer: Viewer, query: Annotated[LimitQuery, Query()]
+    slug: Slug, request: Request, viewer: Viewer, query: Annotated[LimitQuery, Query()]
 ) -> Response:
     tag = atag_detail(slug=slug)
     return await with_first_posts(
