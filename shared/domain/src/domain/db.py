@@ -13,8 +13,11 @@ This module is the domain's answer, used by both API services:
   concurrently and the thread count, not the request count, bounds the connections a process uses.
   A request that finds every thread busy for ``DB_QUEUE_TIMEOUT`` seconds is shed
   (:class:`~domain.errors.Unavailable`, HTTP 503) instead of queueing without bound;
-* after every call, in the same thread, it hands the connection back to psycopg's pool, which is
-  what Django's request signals would have done;
+* a database thread keeps its connection from one call to the next while work keeps coming, and
+  hands it back to psycopg's pool (what Django's request signals would have done) when it has been
+  idle for a second, when a call left it in a transaction or after an error, and at least every
+  30 seconds (:class:`DatabaseThreads`); a kept connection is checked before each call the way a
+  checkout is;
 * the caller's context variables travel into the thread (the request ID reaches the logs, the
   query tracker counts the round trips);
 * a database that does not answer becomes :class:`~domain.errors.Unavailable` instead of an
@@ -47,12 +50,13 @@ import contextlib
 import contextvars
 import functools
 import logging
+import queue
 import select
 import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +70,7 @@ from django.db import (
     NotSupportedError,
     OperationalError,
     close_old_connections,
+    connections,
 )
 from django.db import connection as default_connection
 from psycopg.pq import TransactionStatus
@@ -90,23 +95,94 @@ class DatabaseDown(psycopg.OperationalError):
 # THE DATABASE THREADS
 # ------------------------------------------------------------------------------
 
-_executor: ThreadPoolExecutor | None = None
+_executor: DatabaseThreads | None = None
 _executor_lock = threading.Lock()
 # One admission gate per event loop (a process has one; the tests make one per test).
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
 
+# A database thread hands its connection back to the pool after this many seconds without work,
+# and at the end of the first call this many seconds after taking it (so that the pool's
+# max_lifetime and max_idle still apply under steady load).
+HOLD_IDLE = 1.0
+HOLD_MAX = 30.0
 
-def executor() -> ThreadPoolExecutor:
-    """Return the process's database thread pool, creating it on first use."""
+
+class DatabaseThreads:
+    """The process's database threads (:func:`run`'s executor).
+
+    Like ``ThreadPoolExecutor`` (threads start as work needs them, up to ``size``), except that a
+    thread keeps its Django connection from one call to the next while work keeps coming, instead
+    of handing it back to the pool after every call: Django's connect and close around a pooled
+    connection cost about as much CPU as a short query. See :func:`_settle` for when it is handed
+    back.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._work: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[threading.Thread] = []
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the database threads are shut down")
+            self._work.put((future, fn))
+            if not self._idle.acquire(blocking=False) and len(self._threads) < self._size:
+                thread = threading.Thread(
+                    target=self._serve, name=f"db_{len(self._threads)}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+        return future
+
+    def shutdown(self) -> None:
+        """Let the queued work finish, then stop every thread (each hands its connection back)."""
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+        for _ in threads:
+            self._work.put(None)
+        for thread in threads:
+            thread.join()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                item = self._work.get(timeout=HOLD_IDLE if _holding() else None)
+            except queue.Empty:
+                _hand_back()
+                continue
+            if item is None:
+                _hand_back()
+                return
+            future, fn = item
+            del item
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn()
+                except BaseException as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del future, fn
+            self._idle.release()
+
+
+def executor() -> DatabaseThreads:
+    """Return the process's database threads, starting them on first use."""
     global _executor
     if _executor is None:
         with _executor_lock:
             if _executor is None:
-                _executor = ThreadPoolExecutor(
-                    max_workers=settings.DB_THREADS, thread_name_prefix="db"
-                )
+                _executor = DatabaseThreads(settings.DB_THREADS)
     return _executor
 
 
@@ -188,6 +264,7 @@ _unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar("db_unit", 
 
 
 def _call_and_release(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    _resume()
     try:
         return _call(fn, args, kwargs)
     except (OperationalError, InterfaceError) as exc:
@@ -207,8 +284,62 @@ def _call_and_release(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
             raise
         raise refusal from exc
     finally:
-        # Django does this on request_finished; nothing sends that signal here.
-        close_old_connections()
+        _settle()
+
+
+def _holding() -> bool:
+    return any(wrapper.connection is not None for wrapper in connections.all(initialized_only=True))
+
+
+def _hand_back() -> None:
+    for wrapper in connections.all(initialized_only=True):
+        wrapper.close()
+
+
+def _resume() -> None:
+    """Before a call: drop a kept connection that died meanwhile (a restarted server closed it),
+    or whose pool was closed (a tripped breaker, new settings); the call then takes a new one."""
+    for wrapper in connections.all(initialized_only=True):
+        conn = wrapper.connection
+        if conn is None or (pool := _pool_of(conn)) is None:
+            continue  # without a pool, Django's CONN_HEALTH_CHECKS look after it
+        if pool.closed or not _is_alive(conn):
+            wrapper.close()
+
+
+def _settle() -> None:
+    """After a call: keep this thread's connection for its next call, or hand it back to the pool
+    the way Django's ``close_old_connections`` does on ``request_finished`` (which nothing sends
+    here). It is kept only if it is pooled, its pool has a connection for every database thread
+    (else a thread waiting for one would wait behind an idle one), it is in autocommit outside any
+    transaction with no error seen, and it was taken less than ``HOLD_MAX`` seconds ago."""
+    for wrapper in connections.all(initialized_only=True):
+        conn = wrapper.connection
+        if conn is None:
+            continue
+        pool = _pool_of(conn)
+        if pool is None:
+            wrapper.close_if_unusable_or_obsolete()  # kept for CONN_MAX_AGE
+            continue
+        keep = (
+            not pool.closed
+            and pool.max_size >= settings.DB_THREADS
+            and not conn.closed
+            and conn.info.transaction_status == _IDLE
+            and wrapper.get_autocommit()
+            and not wrapper.in_atomic_block
+            and not wrapper.errors_occurred
+            # With a pool, CONN_MAX_AGE is 0, so Django's close_at is when the connection was taken.
+            and wrapper.close_at is not None
+            and time.monotonic() - wrapper.close_at < HOLD_MAX
+        )
+        if not keep:
+            wrapper.close()
+
+
+def _pool_of(conn: psycopg.Connection[Any]) -> ConnectionPool | None:
+    """The pool ``conn`` came from (psycopg_pool marks its connections), if any."""
+    return getattr(conn, "_pool", None)
 
 
 def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
