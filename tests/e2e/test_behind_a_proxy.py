@@ -18,6 +18,7 @@ import random
 import secrets
 import ssl
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -119,7 +120,12 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
 
 
 def gateway_log(stack: Stack, request_id: str) -> dict[str, object]:
-    lines = [line for line in stack.logs("gateway").splitlines() if request_id in line]
+    # The gateway buffers its access log and writes it out every second.
+    for _ in range(25):
+        lines = [line for line in stack.logs("gateway").splitlines() if request_id in line]
+        if lines:
+            break
+        time.sleep(0.2)
     assert len(lines) == 1, lines
     return json.loads(lines[0][lines[0].index("{") :])
 
