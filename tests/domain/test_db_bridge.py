@@ -78,7 +78,9 @@ def connections_out() -> int:
 
 
 def backend_pid() -> int:
-    return connection.connection.info.backend_pid if read() else 0
+    """Read, and return which server process answered."""
+    read()
+    return connection.connection.info.backend_pid
 
 
 @pytest.fixture
